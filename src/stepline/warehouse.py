@@ -62,11 +62,10 @@ class Warehouse:
                                    superuser=config.warehouse.superuser, keys=keys)
 
         # the lake's handlers read and write data: restricted users pass the access check first
-        extensions = {**self.access.guard(lake_extensions(config)), **self.access.extensions(),
-                      **lake_system_sources()}
+        extensions = {**self.access.guard(lake_extensions(config)), **self.access.extensions()}
         self.service = StatementService(config, clock or SystemClock(), extensions=extensions,
                                         authorizer=self.access, redact=redact, principals=principals,
-                                        secret_user=self._secret_user)
+                                        secret_user=self._secret_user, system_sources=lake_system_sources())
         self.service.on_close.append(self._close_parts)
 
     def _schema_connection(self) -> Any:

@@ -14,7 +14,7 @@ from stepline.lake.spectrum import (
     s3_query_summary_rows,
 )
 from stepline.lake.unload import unload
-from stepline.sql.extensions import Extension
+from stepline.sql.extensions import Extension, SystemSources
 
 
 def lake_extensions(config: Any = None) -> dict[str, Extension]:
@@ -31,11 +31,10 @@ def lake_extensions(config: Any = None) -> dict[str, Extension]:
     }
 
 
-def lake_system_sources() -> dict[str, Extension]:
-    """What the lake keeps for the warehouse's system views, under the statement service's
-    ``system_table:<view>`` and ``observe:query`` names (not statements: no access check)."""
-    return {
-        "system_table:stl_load_errors": load_error_rows,
-        "system_table:svl_s3query_summary": s3_query_summary_rows,
-        "observe:query": observe_query,
-    }
+def lake_system_sources() -> SystemSources:
+    """What the lake keeps for the warehouse's system views, and its Spectrum scan accounting:
+    ``StatementService(..., system_sources=...)``."""
+    return SystemSources(
+        tables={"stl_load_errors": load_error_rows, "svl_s3query_summary": s3_query_summary_rows},
+        observe_query=observe_query,
+    )

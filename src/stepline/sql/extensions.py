@@ -48,6 +48,18 @@ Extension = Callable[[ExtensionContext, str], ExtensionResult]
 Extensions = Mapping[str, Extension]
 
 
+@dataclass(frozen=True, slots=True)
+class SystemSources:
+    """What is kept outside the backend for the system views (not statements: no access check).
+
+    ``tables``: system view -> a handler returning the view's rows (by column name), e.g.
+    ``stl_load_errors``; ``observe_query``: called with the run and the statement text after every
+    query and DML (its ``last_rowcount`` is set), e.g. to account Spectrum scans."""
+
+    tables: Mapping[str, Extension] = field(default_factory=dict)
+    observe_query: Callable[[ExtensionContext, str], Any] | None = None
+
+
 class Authorizer(Protocol):
     """Checks (and rewrites) every statement of a non-superuser before it runs.
 

@@ -34,7 +34,7 @@ from stepline.sql.errors import (
     ResourceNotFoundException,
     ValidationException,
 )
-from stepline.sql.extensions import Extensions
+from stepline.sql.extensions import Extensions, SystemSources
 from stepline.sql.results import ResultStore, ResultTooLarge
 from stepline.sql.sessions import Session, Sessions, SessionState
 from stepline.sql.statements import (
@@ -64,14 +64,17 @@ class StatementService:
     def __init__(self, config: Config, clock: Clock, *, extensions: Extensions | None = None,
                  authorizer: Any = None, redact: Callable[[str], str] | None = None,
                  principals: Callable[[str | None, str | None], str] | None = None,
-                 secret_user: Callable[[str], str | None] | None = None) -> None:
+                 secret_user: Callable[[str], str | None] | None = None,
+                 system_sources: SystemSources | None = None) -> None:
         """``authorizer``: access control (``access.AccessControl``); ``redact``: what statement
         texts pass through before they are stored or shown; ``principals(principal, db_user)``:
         the database user a caller may act as (or AccessDenied); ``secret_user(arn)``: the
-        user of a SecretArn's secret."""
+        user of a SecretArn's secret; ``system_sources``: system view rows kept outside the
+        backend and the query observer."""
         self.config = config
         self.clock = clock
         self.extensions = dict(extensions or {})
+        self.system_sources = system_sources or SystemSources()
         self.authorizer = authorizer
         self.redact: Callable[[str], str] = redact or _same
         self._principals = principals
@@ -265,7 +268,8 @@ class StatementService:
                 conn, state = self._acquire(wh.name, backend), SessionState()
             run = Run(conn, backend.dialect, self.config.data_dir, st.db_user, state, self.extensions,
                       authorizer=self.authorizer, refresh=self._refresh_history,
-                      session_id=session.id if session is not None else f"statement:{st.id}")
+                      session_id=session.id if session is not None else f"statement:{st.id}",
+                      system_sources=self.system_sources)
             st.query_id = next(self._query_ids)
             with self._lock:
                 if st.status != PICKED:

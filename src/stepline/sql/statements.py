@@ -12,7 +12,7 @@ import pyarrow as pa
 from stepline.errors import SteplineError
 from stepline.sql import catalog
 from stepline.sql.backends.base import Column
-from stepline.sql.extensions import ExtensionResult, Extensions
+from stepline.sql.extensions import ExtensionResult, Extensions, SystemSources
 from stepline.sql.sessions import SessionState
 from stepline.sql.translate import EXTENSIONS, Translated, setting_sql, translate
 
@@ -26,13 +26,11 @@ STATUSES = ACTIVE | TERMINAL
 _SESSION_ONLY = frozenset({"set_session_authorization"})
 _INSUFFICIENT_PRIVILEGE = "42501"  # PostgreSQL's SQLSTATE for a permission failure
 
-#: extension names that are no statements: ``system_table:<view>`` returns the rows of a system
-#: view kept outside the backend; ``observe:query`` sees every query and DML after it ran
-SYSTEM_TABLE = "system_table:"
-QUERY_OBSERVER = "observe:query"
 _EXTERNAL_LOCK = threading.Lock()
 
 INTERRUPTED = "Statement was interrupted by a restart of the service; it was not re-run."
+#: The warehouse table where a statement's own transaction records that it committed.
+COMMIT_MARKERS = "stepline_sys.statement_commits"
 CANCELLED = "Query cancelled on user's request"
 
 
@@ -75,6 +73,8 @@ class Statement:
     request_key: str | None = None
     principal: str | None = None
     with_event: bool = False
+    # may run again after a crash when its commit marker is missing (``service.replayable``)
+    replayable: bool = False
     queue: str = ""
     query_group: str | None = None
     picked_at: float | None = None
@@ -149,7 +149,8 @@ class Run:
 
     def __init__(self, conn: Any, dialect: str, data_dir: Path, user: str, state: SessionState,
                  extensions: Extensions, *, authorizer: Any = None, refresh: Any = None,
-                 stop: threading.Event | None = None, session_id: str | None = None) -> None:
+                 stop: threading.Event | None = None, session_id: str | None = None,
+                 system_sources: SystemSources | None = None) -> None:
         self.conn = conn
         self.dialect = dialect
         self.data_dir = data_dir
@@ -157,6 +158,7 @@ class Run:
         self.session_id = session_id  # the key SET SESSION AUTHORIZATION is kept under
         self.state = state
         self.extensions = extensions
+        self.system_sources = system_sources or SystemSources()
         self.authorizer = authorizer
         self.refresh = refresh  # callable(conn): refresh the system views' base tables
         self.stop = stop or threading.Event()
@@ -252,17 +254,17 @@ class Run:
         else:
             out.rowcount = getattr(cur, "rowcount", -1) if cur is not None else -1
         self._bookkeep(t)
-        observe = self.extensions.get(QUERY_OBSERVER) if kind in ("query", "dml") else None
+        observe = self.system_sources.observe_query if kind in ("query", "dml") else None
         if observe is not None:
             self.last_rowcount = out.rowcount
             observe(self, t.source)
         return out
 
     def _refresh_external(self, views: frozenset[str]) -> None:
-        """Copy the rows an injected source keeps (``system_table:<view>``) into the view's base
+        """Copy the rows an injected source keeps (``SystemSources.tables``) into the view's base
         table; a table already holding as many rows is taken as current (the sources only grow)."""
         for view in sorted(views):
-            source = self.extensions.get(SYSTEM_TABLE + view)
+            source = self.system_sources.tables.get(view)
             table = catalog.EXTERNAL_VIEWS.get(view)
             if source is None or table is None:
                 continue
