@@ -108,6 +108,15 @@ class Execution:
                         ctx.start_time, ctx.role_arn, ctx.redrive_count],
         }
 
+    def log_length(self) -> int:
+        """How many entries the log holds (a store that has persisted them appends from here on)."""
+        return len(self._log)
+
+    def log_since(self, n: int) -> list[list[Any]]:
+        """The log entries from position ``n`` on: ``snapshot()["log"][n:]`` without copying the rest,
+        so a store can append each batch's new entries instead of rewriting the whole log."""
+        return self._log[n:]
+
     @classmethod
     def restore(cls, machine: StateMachine, snapshot: dict[str, Any]) -> Execution:
         context = C.ExecutionContext(*snapshot["context"])
