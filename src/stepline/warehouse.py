@@ -65,8 +65,10 @@ class Warehouse:
         extensions = {**self.access.guard(lake_extensions(config)), **self.access.extensions()}
         self.service = StatementService(config, clock or SystemClock(), extensions=extensions,
                                         authorizer=self.access, redact=redact, principals=principals,
-                                        secret_user=self._secret_user, system_sources=lake_system_sources())
+                                        secret_user=self._secret_user, system_sources=lake_system_sources(),
+                                        resume=False)
         self.service.on_close.append(self._close_parts)
+        self.service.resume()  # statements left by a crash run now that access control is wired
 
     def _schema_connection(self) -> Any:
         # the access catalog reads table definitions on a connection of its own, opened lazily

@@ -18,7 +18,6 @@ from stepline.sql.statements import (
     ACTIVE,
     FAILED,
     FINISHED,
-    INTERRUPTED,
     PICKED,
     SUBMITTED,
     Statement,
@@ -132,23 +131,13 @@ class Bookkeeping:
         with self._lock:
             self._db.execute("DELETE FROM results WHERE id = ?", (statement_id,))
 
-    def recover(self, now: float) -> list[Statement]:
-        """Mark statements left active by a previous process FAILED; returns them."""
+    def unfinished(self) -> list[Statement]:
+        """Statements a previous process accepted and did not end (the service resumes them)."""
         with self._lock:
             rows = self._db.execute(
-                f"SELECT data FROM statements WHERE status IN ({','.join('?' * len(ACTIVE))})",
+                f"SELECT data FROM statements WHERE status IN ({','.join('?' * len(ACTIVE))}) ORDER BY created_at",
                 tuple(ACTIVE)).fetchall()
-        out = []
-        for (data,) in rows:
-            st = Statement.from_json(json.loads(data))
-            st.status, st.error, st.updated_at = FAILED, INTERRUPTED, now
-            st.ended_at = now
-            for sub in st.subs:
-                if sub.status in ACTIVE:
-                    sub.status, sub.error, sub.updated_at = FAILED, INTERRUPTED, now
-            self.save(st)
-            out.append(st)
-        return out
+        return [Statement.from_json(json.loads(data)) for (data,) in rows]
 
     # query history ----------------------------------------------------------------------------
     def history(self) -> list[dict[str, Any]]:

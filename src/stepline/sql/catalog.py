@@ -127,6 +127,9 @@ BASE_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
     "column_attributes": COLUMN_ATTRIBUTE_COLUMNS,
     "load_errors": LOAD_ERROR_COLUMNS,
     "s3query_summary": S3_QUERY_COLUMNS,
+    # one row per committed statement, written in the statement's own transaction: after a crash
+    # it tells a statement that committed from one that must run again (exactly once)
+    "statement_commits": (("statement_id", "VARCHAR"), ("committed_at", "TIMESTAMP")),
 }
 
 #: system view -> the base table an injected row source fills (``StatementService`` extensions

@@ -23,9 +23,10 @@ from stepline.clock import Clock
 from stepline.config import Config, WarehouseConfig
 from stepline.errors import SteplineError
 from stepline.sql import backends as meta
-from stepline.sql import catalog
+from stepline.sql import catalog, durability
 from stepline.sql.backends import Backend, Column, open_backend
 from stepline.sql.bookkeeping import Bookkeeping, history_row, refresh_history
+from stepline.sql.dialects import leading_words
 from stepline.sql.errors import (
     UNKNOWN_STATEMENT,
     ActiveSessionsExceededException,
@@ -43,6 +44,7 @@ from stepline.sql.statements import (
     CANCELLED,
     FAILED,
     FINISHED,
+    INTERRUPTED,
     PICKED,
     STARTED,
     SUBMITTED,
@@ -65,12 +67,13 @@ class StatementService:
                  authorizer: Any = None, redact: Callable[[str], str] | None = None,
                  principals: Callable[[str | None, str | None], str] | None = None,
                  secret_user: Callable[[str], str | None] | None = None,
-                 system_sources: SystemSources | None = None) -> None:
+                 system_sources: SystemSources | None = None, resume: bool = True) -> None:
         """``authorizer``: access control (``access.AccessControl``); ``redact``: what statement
         texts pass through before they are stored or shown; ``principals(principal, db_user)``:
         the database user a caller may act as (or AccessDenied); ``secret_user(arn)``: the
         user of a SecretArn's secret; ``system_sources``: system view rows kept outside the
-        backend and the query observer."""
+        backend and the query observer; ``resume``: finish what a previous process left running
+        now (else the composer calls ``resume()`` once everything around the service is ready)."""
         self.config = config
         self.clock = clock
         self.extensions = dict(extensions or {})
@@ -93,10 +96,11 @@ class StatementService:
         self._free: dict[str, list[Any]] = {}
         self._refresh_lock = threading.Lock()
         self._last_purge = 0.0
-        self.books.recover(clock.now())
         self._query_ids = itertools.count(self.books.max_query_id() + 1)
         self.wlm = Wlm(config.wlm_queues, self._run)
         self._closed = False
+        if resume:
+            self.resume()
         # engines must be closed before the interpreter tears their worker threads down
         atexit.register(_close_at_exit, weakref.ref(self))
 
@@ -120,6 +124,54 @@ class StatementService:
         self.books.close()
 
     stop = close
+
+    def resume(self) -> None:
+        """Statements a previous process accepted but did not finish: FINISHED when their commit
+        marker is there, queued again when they can be replayed, else FAILED (``durability``)."""
+        pending = self.books.unfinished()
+        if not pending:
+            return
+        now = self.clock.now()
+        by_warehouse: dict[str, tuple[WarehouseConfig, list[Statement]]] = {}
+        for st in pending:
+            wh = self.warehouse(st.cluster, st.workgroup)
+            by_warehouse.setdefault(wh.name, (wh, []))[1].append(st)
+        for wh, statements in by_warehouse.values():
+            try:
+                conn = self.backend(wh).connect()
+                try:
+                    done: set[str] | None = durability.committed(conn, [st.id for st in statements])
+                    durability.forget_old_markers(conn, now)
+                finally:
+                    conn.close()
+            except Exception as e:  # noqa: BLE001 - unreachable warehouse: nothing can be resumed
+                log.warning("cannot resume statements on warehouse %s: %s", wh.name, _message(e))
+                done = None
+            for st in statements:
+                if done is not None and st.id in done:
+                    self._recovered(st, FINISHED, None)
+                elif done is not None and st.replayable:
+                    self._requeue(st)
+                else:
+                    self._recovered(st, FAILED, INTERRUPTED)
+
+    def _recovered(self, st: Statement, status: str, error: str | None) -> None:
+        now = self.clock.now()
+        st.status, st.error, st.updated_at, st.ended_at = status, error, now, now
+        for sub in st.subs:
+            if sub.status in ACTIVE:
+                sub.status, sub.error, sub.updated_at, sub.ended_at = status, error, now, now
+        self.books.save(st)
+
+    def _requeue(self, st: Statement) -> None:
+        st.status, st.error, st.query_id = SUBMITTED, None, -1
+        for sub in st.subs:
+            sub.status, sub.error, sub.query_id = SUBMITTED, None, -1
+        queue = self.wlm.route(st.query_group, st.db_user)
+        with self._lock:
+            self._active[st.id] = st
+        self.books.save(st)
+        self.wlm.submit(queue.name, (st, time.perf_counter()))
 
     def backend(self, warehouse: WarehouseConfig) -> Backend:
         with self._lock:
@@ -228,7 +280,10 @@ class StatementService:
         st = Statement(sid, sqls, batch, database, db_user, now, now, name=name, parameters=list(parameters or []),
                        cluster=cluster, workgroup=workgroup, secret_arn=secret_arn, result_format=result_format,
                        session_id=session.id if session else None, client_token=client_token, request_key=key,
-                       principal=principal, with_event=with_event)
+                       principal=principal, with_event=with_event,
+                       replayable=durability.replayable(sqls, batch=batch, dialect=backend.dialect,
+                                                        in_session=session is not None,
+                                                        redacted=[self.redact(q) for q in sqls]))
         if batch:
             st.subs = [SubStatement(f"{sid}:{i}", s, created_at=now, updated_at=now) for i, s in enumerate(sqls, 1)]
         group = session.state.query_group if session else None
@@ -329,11 +384,14 @@ class StatementService:
         if not st.is_batch:
             statements = run.translate(st.sqls[0])
             # several statements in one string run as one transaction, as on Redshift; so does a lone
-            # extension (COPY, CALL, ...): its handler's work commits or rolls back as a whole
+            # extension (COPY, CALL, ...): its handler's work commits or rolls back as a whole; and
+            # so does a lone write, with the marker that it committed (``durability``)
+            writes = any(t.kind not in _READ_ONLY for t in statements)
             implicit = (
                 not run.in_transaction
-                and (len(statements) > 1 or statements[0].kind == "extension")
+                and (len(statements) > 1 or statements[0].kind == "extension" or writes)
                 and not any(t.kind in ("begin", "commit", "rollback") for t in statements)
+                and not (run.dialect == "postgres" and any(_is_call(t) for t in statements))
             )
             if implicit:
                 run.conn.begin()
@@ -344,6 +402,8 @@ class StatementService:
                     o = run.run_one(t, values)
                     if o.columns is not None or last is None:
                         last = o
+                if writes:
+                    durability.mark_committed(run.conn, st.id)
                 if implicit or (run.in_transaction and session is None):
                     run.conn.commit()  # a transaction left open without a session ends with the call
                     run.in_transaction = False
@@ -371,6 +431,7 @@ class StatementService:
                 sub.duration_ns = int((time.perf_counter() - t0) * 1e9)
                 self._store(st, sub, last)
                 sub.status, sub.updated_at = FINISHED, self.clock.now()
+            durability.mark_committed(run.conn, st.id)
             run.conn.commit()
             run.in_transaction = False
         except Exception as e:
@@ -408,7 +469,7 @@ class StatementService:
             st.status, st.updated_at = status, self.clock.now()
             for k, v in fields.items():
                 setattr(st, k, v)
-        # PICKED/STARTED stay in memory: after a restart any active statement is FAILED anyway
+        # PICKED/STARTED stay in memory: after a restart an active statement is resumed from SUBMITTED
         self._waiters.notify()
 
     def _end(self, st: Statement, status: str, error: str | None, route: Route | None = None) -> None:
@@ -661,6 +722,13 @@ def _leading_query_group(sql: str) -> str | None:
             rest = rest[len(sep):].strip()
             break
     return rest.strip("'\"") or None
+
+
+_READ_ONLY = frozenset({"query", "set", "reset", "show", "noop"})
+
+
+def _is_call(t: Any) -> bool:
+    return [w.upper() for w in leading_words(t.source, 1)] == ["CALL"]
 
 
 def _same(text: str) -> str:

@@ -73,7 +73,7 @@ class Statement:
     request_key: str | None = None
     principal: str | None = None
     with_event: bool = False
-    # may run again after a crash when its commit marker is missing (``service.replayable``)
+    # may run again after a crash when its commit marker is missing (``durability.replayable``)
     replayable: bool = False
     queue: str = ""
     query_group: str | None = None
