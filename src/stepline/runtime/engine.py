@@ -1,10 +1,14 @@
-"""The drive loop: feed an input to an Execution, persist the new events and snapshot, THEN act.
+"""The drive loop: feed an input to an Execution, persist the new events and log entries, THEN act.
 
 One engine thread advances every execution, so an Execution is never advanced from two threads
 at once. It drains its queue in batches and commits each batch in one store transaction before
 acting on the batch's commands (run a task, arm a timer, cancel). Blocking task work (Lambda
 handlers, Data API calls, waiting for a child execution) runs on a small thread pool and reports
 back through the queue.
+
+The interpreter's snapshot is stored whole only when an execution starts; after that each batch
+appends just the snapshot log entries it added (``log_since``), so the bytes written for an
+execution grow with its length, not with its length squared.
 """
 
 from __future__ import annotations
@@ -64,6 +68,7 @@ class Live:
     machine: Any
     execution: Any
     last_event_id: int = 0
+    logged: int = 0  # snapshot log entries already in the store
     events: list[dict] = field(default_factory=list)  # kept only for unstored (express) executions
     done: threading.Event = field(default_factory=threading.Event)
     listeners: list[Callable[[ExecutionRecord], None]] = field(default_factory=list)
@@ -128,23 +133,26 @@ class Engine:
             live.events.extend(events)
         else:
             self.store.create_execution(Append(record, events, execution.snapshot()))
+            live.logged = execution.log_length()
         self._register(live, step.commands)
         return live
 
     def resume(self, record: ExecutionRecord, machine: Any, snapshot: dict, last_event_id: int) -> Live:
         """Bring a stored RUNNING execution back to life and re-issue what it was waiting for."""
         execution = self.interpreter.restore(machine, snapshot)
-        live = Live(record, machine, execution, last_event_id=last_event_id)
+        live = Live(record, machine, execution, last_event_id=last_event_id, logged=execution.log_length())
         self._register(live, list(execution.outstanding()))
         return live
 
     def redrive(self, record: ExecutionRecord, machine: Any, snapshot: dict, last_event_id: int) -> Live:
         execution = self.interpreter.restore(machine, snapshot)
+        stored = execution.log_length()
         step = execution.redrive(self.clock.now())
         events = [self.interpreter.to_aws(e) for e in step.events]
         record = self._finish_record(record, step)
-        self.store.append_many([Append(record, events, execution.snapshot())])
-        live = Live(record, machine, execution, last_event_id=_last_id(events, last_event_id))
+        self.store.append_many([Append(record, events, None, execution.log_since(stored), stored)])
+        live = Live(record, machine, execution, last_event_id=_last_id(events, last_event_id),
+                    logged=execution.log_length())
         self._register(live, step.commands)
         return live
 
@@ -242,7 +250,7 @@ class Engine:
                 return
 
     def _process(self, items: list[tuple[str, str, Any]]) -> None:
-        pending: dict[str, tuple[Live, list[dict]]] = {}  # one snapshot per execution per batch
+        pending: dict[str, tuple[Live, list[dict]]] = {}  # one store append per execution per batch
         actions: list[tuple[Live, list[C.Command]]] = []
         finished: list[Live] = []
         now = self.clock.now()
@@ -273,8 +281,11 @@ class Engine:
             actions.append((live, step.commands))
             if live.record.status != "RUNNING":
                 finished.append(live)
-        self.store.append_many([Append(live.record, events, live.execution.snapshot())
-                                for live, events in pending.values() if not live.record.express])
+        persisted = [(live, Append(live.record, events, None, live.execution.log_since(live.logged), live.logged))
+                     for live, events in pending.values() if not live.record.express]
+        self.store.append_many([a for _, a in persisted])
+        for live, a in persisted:  # only once committed: after a failed commit the next batch re-sends them
+            live.logged = a.log_start + len(a.log)
         for live, cmds in actions:
             self._act(live, cmds)
         for live in finished:

@@ -1,8 +1,13 @@
 """The ExecutionStore protocol: state machines, executions, their history and snapshots.
 
-History is the durable state: ``append`` writes an execution's new events, its latest snapshot
-and its status in ONE transaction, and the engine acts on commands only after it returns.
+History is the durable state: ``append`` writes an execution's new events, its new snapshot log
+entries and its status in ONE transaction, and the engine acts on commands only after it returns.
 ``append_many`` does the same for several executions at once (one commit for a batch).
+
+A snapshot is the interpreter's ``{..., "log": [entry, ...]}``. The store keeps the log as
+append-only rows (execution, seq, entry) beside the rest of the snapshot, so each batch writes
+only the entries it added: storage writes grow linearly with an execution's length, not
+quadratically as when the whole log was rewritten every batch.
 """
 
 from __future__ import annotations
@@ -51,11 +56,18 @@ class ExecutionRecord:
 
 @dataclass(frozen=True, slots=True)
 class Append:
-    """One execution's new events (AWS history dicts), latest snapshot and record."""
+    """One execution's new events (AWS history dicts), record and snapshot change.
+
+    ``snapshot``: a whole snapshot that replaces the stored one (its log included), or None.
+    ``log``: entries appended to the stored log (after ``snapshot``'s, when both are given);
+    ``log_start`` is the position of the first one, i.e. how many entries the store already holds.
+    """
 
     record: ExecutionRecord
     events: list[dict[str, Any]]
     snapshot: dict[str, Any] | None
+    log: list[Any] = field(default_factory=list)
+    log_start: int = 0
 
 
 class ExecutionStore(Protocol):
@@ -72,12 +84,15 @@ class ExecutionStore(Protocol):
         ...
 
     def append_many(self, appends: list[Append]) -> None:
-        """Atomically (one transaction) add events and replace snapshot + record per execution."""
+        """Atomically (one transaction) add events and log entries, replace record (and snapshot when
+        given) per execution. Raises ValueError (and writes nothing) when a log position is already stored."""
         ...
 
     def get_execution(self, arn: str) -> ExecutionRecord | None: ...
 
-    def load_snapshot(self, arn: str) -> dict[str, Any] | None: ...
+    def load_snapshot(self, arn: str) -> dict[str, Any] | None:
+        """The stored snapshot with its whole log (as ``restore`` takes it), or None."""
+        ...
 
     def list_executions(self, *, machine_arn: str | None = None, status: str | None = None,
                         parent_arn: str | None = None) -> list[ExecutionRecord]:

@@ -14,7 +14,8 @@ class MemoryStore:
         self._lock = threading.Lock()
         self._machines: dict[str, MachineRecord] = {}
         self._executions: dict[str, ExecutionRecord] = {}
-        self._snapshots: dict[str, dict[str, Any] | None] = {}
+        self._snapshots: dict[str, dict[str, Any] | None] = {}  # without its log, kept apart:
+        self._logs: dict[str, list[Any]] = {}
         self._events: dict[str, list[dict[str, Any]]] = {}
 
     def put_machine(self, machine: MachineRecord) -> None:
@@ -38,18 +39,34 @@ class MemoryStore:
             arn = first.record.arn
             if arn in self._executions:
                 raise KeyError(arn)
-            self._executions[arn] = first.record
-            self._events[arn] = list(first.events)
-            self._snapshots[arn] = first.snapshot
+            self._check_log([first])
+            self._apply(first)
 
     def append_many(self, appends: list[Append]) -> None:
         with self._lock:
+            self._check_log(appends)  # before any change: a refused batch writes nothing
             for a in appends:
-                arn = a.record.arn
-                self._executions[arn] = a.record
-                self._events.setdefault(arn, []).extend(a.events)
-                if a.snapshot is not None:
-                    self._snapshots[arn] = a.snapshot
+                self._apply(a)
+
+    def _check_log(self, appends: list[Append]) -> None:
+        lengths: dict[str, int] = {}
+        for a in appends:
+            arn = a.record.arn
+            if a.snapshot is not None:
+                lengths[arn] = len(a.snapshot.get("log", ()))
+            stored = lengths.get(arn, len(self._logs.get(arn, ())))
+            if a.log and a.log_start != stored:
+                raise ValueError(f"log of {arn} holds {stored} entries, not {a.log_start}")
+            lengths[arn] = stored + len(a.log)
+
+    def _apply(self, a: Append) -> None:
+        arn = a.record.arn
+        self._executions[arn] = a.record
+        self._events.setdefault(arn, []).extend(a.events)
+        if a.snapshot is not None:
+            self._snapshots[arn] = {k: v for k, v in a.snapshot.items() if k != "log"}
+            self._logs[arn] = list(a.snapshot.get("log", ()))
+        self._logs.setdefault(arn, []).extend(a.log)
 
     def get_execution(self, arn: str) -> ExecutionRecord | None:
         with self._lock:
@@ -57,7 +74,15 @@ class MemoryStore:
 
     def load_snapshot(self, arn: str) -> dict[str, Any] | None:
         with self._lock:
-            return copy.deepcopy(self._snapshots.get(arn))
+            snapshot, log = self._snapshots.get(arn), self._logs.get(arn)
+            if snapshot is not None and log:
+                snapshot = {**snapshot, "log": log}
+            return copy.deepcopy(snapshot)
+
+    def log_rows(self, arn: str) -> int:
+        """How many log entries are stored for the execution (for benchmarks and tests)."""
+        with self._lock:
+            return len(self._logs.get(arn, ()))
 
     def list_executions(self, *, machine_arn: str | None = None, status: str | None = None,
                         parent_arn: str | None = None) -> list[ExecutionRecord]:

@@ -5,6 +5,11 @@ returns, so an event is durable before the engine acts on its commands, even acr
 loss, not only a process kill (NORMAL would survive kill -9 but could lose the last commits on an
 OS crash after a statement was already submitted). The engine commits a whole batch of
 executions in one transaction, which keeps the fsync cost per event small.
+
+``executions.snapshot`` holds the snapshot without its log; the log is in ``snapshot_log``, one
+row per entry, appended batch by batch. A data dir written before the log had its own table still
+has whole snapshots (log included) in that column: they are read as the start of the log, and
+rows appended after a resume continue from their length.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ create index if not exists executions_by_machine on executions (machine_arn, sta
 create index if not exists executions_by_status on executions (status);
 create table if not exists events (
     arn text not null, id integer not null, body text not null, primary key (arn, id)) without rowid;
+create table if not exists snapshot_log (
+    arn text not null, seq integer not null, entry text not null, primary key (arn, seq)) without rowid;
 """
 
 
@@ -99,23 +106,34 @@ class SqliteStore:
         r = a.record
         out: list[tuple[str, tuple[Any, ...]]] = []
         record = _dumps(dataclasses.asdict(r))
+        head = None if a.snapshot is None else _dumps({k: v for k, v in a.snapshot.items() if k != "log"})
         if insert:
             out.append(("insert into executions values (?, ?, ?, ?, ?, ?, ?)",
-                        (r.arn, r.machine_arn, r.status, r.start_date, r.parent_arn, record,
-                         _dumps(a.snapshot) if a.snapshot is not None else None)))
-        elif a.snapshot is not None:
+                        (r.arn, r.machine_arn, r.status, r.start_date, r.parent_arn, record, head)))
+        elif head is not None:
             out.append(("update executions set status = ?, record = ?, snapshot = ? where arn = ?",
-                        (r.status, record, _dumps(a.snapshot), r.arn)))
+                        (r.status, record, head, r.arn)))
+            out.append(("delete from snapshot_log where arn = ?", (r.arn,)))
         else:
             out.append(("update executions set status = ?, record = ? where arn = ?", (r.status, record, r.arn)))
         for event in a.events:
             out.append(("insert or replace into events values (?, ?, ?)", (r.arn, int(event["id"]), _dumps(event))))
+        entries = list(a.snapshot.get("log", ())) if a.snapshot is not None else []
+        if a.log and a.snapshot is not None and a.log_start != len(entries):
+            raise ValueError(f"log of {r.arn} holds {len(entries)} entries, not {a.log_start}")
+        # plain insert: a position written twice is an error (the transaction is rolled back)
+        out.extend(("insert into snapshot_log values (?, ?, ?)", (r.arn, seq, _dumps(entry)))
+                   for seq, entry in enumerate(entries))
+        out.extend(("insert into snapshot_log values (?, ?, ?)", (r.arn, seq, _dumps(entry)))
+                   for seq, entry in enumerate(a.log, a.log_start))
         return out
 
     def create_execution(self, first: Append) -> None:
         try:
             self._write(self._upsert(first, insert=True))
-        except sqlite3.IntegrityError:
+        except sqlite3.IntegrityError as e:
+            if "snapshot_log" in str(e):
+                raise ValueError(f"log of {first.record.arn}: {e}") from None
             raise KeyError(first.record.arn) from None
 
     def append_many(self, appends: list[Append]) -> None:
@@ -124,15 +142,34 @@ class SqliteStore:
         statements: list[tuple[str, tuple[Any, ...]]] = []
         for a in appends:
             statements.extend(self._upsert(a, insert=False))
-        self._write(statements)
+        try:
+            self._write(statements)
+        except sqlite3.IntegrityError as e:
+            raise ValueError(f"snapshot log position already stored: {e}") from None
 
     def get_execution(self, arn: str) -> ExecutionRecord | None:
         rows = self._read("select record from executions where arn = ?", (arn,))
         return _execution(rows[0][0]) if rows else None
 
     def load_snapshot(self, arn: str) -> dict[str, Any] | None:
-        rows = self._read("select snapshot from executions where arn = ?", (arn,))
-        return json.loads(rows[0][0]) if rows and rows[0][0] else None
+        with self._lock:  # both reads under one lock: no batch commits between them
+            rows = self._db.execute("select snapshot from executions where arn = ?", (arn,)).fetchall()
+            if not rows or not rows[0][0]:
+                return None
+            entries = self._db.execute("select seq, entry from snapshot_log where arn = ? order by seq",
+                                       (arn,)).fetchall()
+        snapshot = json.loads(rows[0][0])
+        if entries:
+            log = snapshot.get("log", [])  # an old-format snapshot still holds its log here
+            if entries[0][0] != len(log) or entries[-1][0] != len(log) + len(entries) - 1:
+                raise ValueError(f"snapshot log of {arn} is not contiguous: rows {entries[0][0]}.."
+                                 f"{entries[-1][0]} after {len(log)} entries")
+            snapshot["log"] = log + [json.loads(entry) for _, entry in entries]
+        return snapshot
+
+    def log_rows(self, arn: str) -> int:
+        """How many log rows are stored for the execution (for benchmarks and tests)."""
+        return self._read("select count(*) from snapshot_log where arn = ?", (arn,))[0][0]
 
     def list_executions(self, *, machine_arn: str | None = None, status: str | None = None,
                         parent_arn: str | None = None) -> list[ExecutionRecord]:
