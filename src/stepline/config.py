@@ -33,6 +33,19 @@ Example::
 
     [secrets."redshift-credentials"]
     env = "REDSHIFT_SECRET_JSON"  # or: file = "secrets/redshift.json"
+
+    [crawlers.sales-crawler]      # glue:StartCrawler / GetCrawler
+    database = "klb_db"
+    s3_targets = ["s3://stepline-workshop/data/raw/sales_consolidate/"]
+    # table_prefix = "raw_"
+
+    [jobs.load-master-branch]     # glue:StartJobRun: a declarative load (stepline.lake.loads)
+    source = "klb_db.sales_consolidate"
+    target = "klb_rs.master_branch"
+    columns = ["kodecab", "namacab"]   # Select Fields (default: every column)
+    keys = ["kodecab"]                 # update matching keys, insert the rest (default: append)
+    # distinct = true                  # Drop Duplicates
+    # max_concurrent_runs = 1
 """
 
 from __future__ import annotations
@@ -111,6 +124,34 @@ class ValueSource:
 
 
 @dataclass(frozen=True, slots=True)
+class CrawlerConfig:
+    """A Glue crawler: each S3 target prefix is crawled into one table of ``database``."""
+
+    name: str
+    database: str
+    s3_targets: tuple[str, ...]
+    table_prefix: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class JobConfig:
+    """A Glue job: a declarative load (``stepline.lake.loads.LoadSpec``). A run's ``--source``,
+    ``--target``, ``--columns``, ``--keys`` and ``--distinct`` arguments override these."""
+
+    name: str
+    source: str
+    target: str
+    columns: tuple[str, ...] = ()
+    keys: tuple[str, ...] = ()
+    distinct: bool = True
+    create_target: bool = True
+    max_concurrent_runs: int = 1  # Glue's ExecutionProperty.MaxConcurrentRuns default
+    timeout: int = 2880  # minutes, Glue's default
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     data_dir: Path = Path(".stepline")
     base_dir: Path = Path(".")  # directory of the config file; relative paths resolve here
@@ -121,6 +162,8 @@ class Config:
     functions: dict[str, FunctionConfig] = field(default_factory=dict)
     parameters: dict[str, ValueSource] = field(default_factory=dict)
     secrets: dict[str, ValueSource] = field(default_factory=dict)
+    crawlers: dict[str, CrawlerConfig] = field(default_factory=dict)
+    jobs: dict[str, JobConfig] = field(default_factory=dict)
 
     @property
     def warehouse(self) -> WarehouseConfig:
@@ -147,11 +190,13 @@ def _build(cls: type, where: str, raw: Any, **extra: Any) -> Any:
 
 
 def parse_config(raw: dict[str, Any], *, base_dir: Path = Path("."), data_dir: Path | None = None) -> Config:
-    known = {"server", "warehouse", "warehouses", "wlm", "results", "functions", "parameters", "secrets", "data_dir"}
+    known = {"server", "warehouse", "warehouses", "wlm", "results", "functions", "parameters", "secrets", "data_dir",
+             "crawlers", "jobs"}
     unknown = set(raw) - known
     if unknown:
         raise Invalid(f"config: unknown section(s): {', '.join(sorted(unknown))}")
-    for section in ("server", "warehouse", "warehouses", "wlm", "results", "functions", "parameters", "secrets"):
+    for section in ("server", "warehouse", "warehouses", "wlm", "results", "functions", "parameters", "secrets",
+                    "crawlers", "jobs"):
         if section in raw and not isinstance(raw[section], dict):
             raise Invalid(f"config: [{section}] must be a table")
     server_raw = dict(raw.get("server", {}))
@@ -171,6 +216,8 @@ def parse_config(raw: dict[str, Any], *, base_dir: Path = Path("."), data_dir: P
     }
     parameters = {n: _build(ValueSource, f"parameters.{n}", p) for n, p in raw.get("parameters", {}).items()}
     secrets = {n: _build(ValueSource, f"secrets.{n}", s) for n, s in raw.get("secrets", {}).items()}
+    crawlers = {n: _crawler(n, c) for n, c in raw.get("crawlers", {}).items()}
+    jobs = {n: _job(n, j) for n, j in raw.get("jobs", {}).items()}
     retention = float(raw.get("results", {}).get("retention_hours", 24.0))
     ddir = data_dir or Path(raw.get("data_dir", ".stepline"))
     if not ddir.is_absolute():
@@ -185,7 +232,23 @@ def parse_config(raw: dict[str, Any], *, base_dir: Path = Path("."), data_dir: P
         functions=functions,
         parameters=parameters,
         secrets=secrets,
+        crawlers=crawlers,
+        jobs=jobs,
     )
+
+
+def _crawler(name: str, raw: Any) -> CrawlerConfig:
+    c = _build(CrawlerConfig, f"crawlers.{name}", raw, name=name)
+    if not c.s3_targets or not all(isinstance(t, str) and t.startswith("s3://") for t in c.s3_targets):
+        raise Invalid(f"config: [crawlers.{name}] s3_targets must list s3:// paths")
+    return c
+
+
+def _job(name: str, raw: Any) -> JobConfig:
+    j = _build(JobConfig, f"jobs.{name}", raw, name=name)
+    if not isinstance(j.max_concurrent_runs, int) or j.max_concurrent_runs < 1:
+        raise Invalid(f"config: [jobs.{name}] max_concurrent_runs must be a positive integer")
+    return j
 
 
 def load_config(path: str | os.PathLike[str] | None = None, *, data_dir: str | None = None) -> Config:

@@ -109,6 +109,9 @@ class Catalog:
         self.path = self.data_dir / "catalog.sqlite"
         db = sqlite3.connect(self.path, timeout=30)
         try:
+            # WAL from the start: switching a database in use to WAL later fails at once when
+            # another writer holds it ("database is locked", no busy wait)
+            db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
         finally:
             db.close()

@@ -22,7 +22,7 @@ class Integration(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Resource:
-    family: str  # redshiftdata | lambda | lambda-invoke | states | unknown
+    family: str  # redshiftdata | lambda | lambda-invoke | states | glue | glue-sdk | unknown
     action: str  # e.g. executeStatement, startExecution, the function name
     pattern: str  # "" | "sync" | "sync:2" | "waitForTaskToken"
     arn: str
@@ -36,6 +36,10 @@ def parse_resource(arn: str) -> Resource:
             break
     if base.startswith("arn:aws:states:::aws-sdk:redshiftdata:"):
         return Resource("redshiftdata", base.rsplit(":", 1)[1], pattern, arn)
+    if base.startswith("arn:aws:states:::aws-sdk:glue:"):
+        return Resource("glue-sdk", base.rsplit(":", 1)[1], pattern, arn)
+    if base == "arn:aws:states:::glue:startJobRun":
+        return Resource("glue", "startJobRun", pattern, arn)
     if base == "arn:aws:states:::lambda:invoke":
         return Resource("lambda-invoke", "invoke", pattern, arn)
     if base.startswith("arn:aws:lambda:") and ":function:" in base:
@@ -50,6 +54,8 @@ class Integrations:
 
     def __init__(self, *, statements: Any = None, functions: Any = None) -> None:
         from stepline.runtime.integrations.callbacks import Callbacks
+        from stepline.runtime.integrations.glue import GlueTasks
+        from stepline.runtime.integrations.item_reader import LakeItemReader
         from stepline.runtime.integrations.lambda_invoke import LambdaIntegration
         from stepline.runtime.integrations.nested import NestedExecutions
         from stepline.runtime.integrations.redshift_data import RedshiftData
@@ -58,14 +64,18 @@ class Integrations:
         self.lambdas = LambdaIntegration(functions)
         self.nested = NestedExecutions()
         self.callbacks = Callbacks()
+        self.item_reader = LakeItemReader()  # a Distributed Map's ItemReader/ResultWriter over the lake
+        self.glue = GlueTasks(statements)
         self._by_family: dict[str, Any] = {
             "redshiftdata": self.redshift, "lambda": self.lambdas, "lambda-invoke": self.lambdas,
-            "states": self.nested,
+            "states": self.nested, "glue": self.glue, "glue-sdk": self.glue,
         }
 
     def bind(self, service: Any) -> None:
-        """Give the nested-execution integration the service that starts child executions."""
+        """Give the nested-execution integration the service that starts child executions, and
+        Glue the configuration holding its crawlers and jobs."""
         self.nested.service = service
+        self.glue.config = service.config
 
     def run(self, task: C.RunTask, ctx: Any) -> None:
         resource = parse_resource(task.resource)
@@ -82,10 +92,12 @@ class Integrations:
     def cancel(self, execution_arn: str, task_id: str) -> None:
         self.callbacks.cancel(execution_arn, task_id)
         self.nested.cancel(execution_arn, task_id)
+        self.glue.cancel(execution_arn, task_id)
 
     def cancel_execution(self, execution_arn: str) -> None:
         self.callbacks.cancel_execution(execution_arn)
         self.nested.cancel_execution(execution_arn)
+        self.glue.cancel_execution(execution_arn)
 
 
 def sdk_error_name(service: str, code: str) -> str:
