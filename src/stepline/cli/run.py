@@ -7,8 +7,11 @@ from __future__ import annotations
 import argparse
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from rich.markup import escape
 
 from stepline import arns
 from stepline.cli import render
@@ -19,6 +22,7 @@ from stepline.errors import SteplineError
 ROLE = "arn:aws:iam::123456789012:role/stepline-local"
 _LAMBDA = re.compile(r"arn:aws:(lambda:[^\"]*:function:|states:::lambda:invoke)")
 _SQL = re.compile(r"redshiftdata|redshift-data")
+POLL_SECONDS = 0.1
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,12 +52,12 @@ def _details(event: dict[str, Any]) -> dict[str, Any]:
 def show_event(event: dict[str, Any]) -> None:
     kind, details = event["type"], _details(event)
     if kind.endswith("StateEntered"):
-        render.out.print(f"[cyan]→[/cyan] {details.get('name')} [dim]({kind[:-12]})[/dim]", markup=True)
+        render.out.print(f"[cyan]→[/cyan] {escape(str(details.get('name')))} [dim]({kind[:-12]})[/dim]", markup=True)
     elif kind.endswith("StateExited"):
-        render.out.print(f"[green]✓[/green] {details.get('name')}", markup=True)
+        render.out.print(f"[green]✓[/green] {escape(str(details.get('name')))}", markup=True)
     elif "Failed" in kind or "TimedOut" in kind or "Aborted" in kind:
         what = " ".join(str(details.get(k)) for k in ("error", "cause") if details.get(k))
-        render.out.print(f"[red]✗ {kind}[/red] {what}", markup=True, soft_wrap=True)
+        render.out.print(f"[red]✗ {kind}[/red] {escape(what)}", markup=True, soft_wrap=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -110,23 +114,17 @@ def _execute(config: Config, api: Any, args: argparse.Namespace, definition: str
     if args.name:
         request["name"] = args.name
     execution = api.call("StartExecution", request)["executionArn"]
-    if not args.json:
-        render.out.print(f"[bold]{execution}[/bold]", markup=True)
-    seen = 0
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
-    while True:
-        described = api.call("DescribeExecution", {"executionArn": execution})
-        events = api.call("GetExecutionHistory", {"executionArn": execution, "maxResults": 1000})["events"]
-        if not args.json:
-            for event in events[seen:]:
-                show_event(event)
-        seen = len(events)
-        if described["status"] != "RUNNING":
-            break
-        if deadline is not None and time.monotonic() > deadline:
-            render.err.print(f"still RUNNING after {args.timeout} s; it stays in {execution}")
-            return render.FAILED
-        time.sleep(0.1)
+    if args.json:
+        described = _wait(api, execution, deadline, lambda events: None)
+    elif render.out.is_terminal:
+        described = _watch_live(api, execution, deadline)
+    else:
+        render.out.print(f"[bold]{execution}[/bold]", markup=True)
+        described = _wait(api, execution, deadline, lambda events: [show_event(e) for e in events])
+    if described is None:
+        render.err.print(f"still RUNNING after {args.timeout} s; it stays in {execution}")
+        return render.FAILED
     status = described["status"]
     if args.json:
         render.print_json(described)
@@ -134,7 +132,48 @@ def _execute(config: Config, api: Any, args: argparse.Namespace, definition: str
         render.out.print("[green]SUCCEEDED[/green]", markup=True)
         render.out.print_json(described.get("output") or "null")
     else:
-        render.out.print(f"[red]{status}[/red] {described.get('error', '')}", markup=True)
+        render.out.print(f"[red]{status}[/red] {escape(described.get('error', ''))}", markup=True)
         if described.get("cause"):
             render.out.print(described["cause"], markup=False, soft_wrap=True)
     return render.OK if status == "SUCCEEDED" else render.FAILED
+
+
+def _new_events(api: Any, execution: str, seen: int) -> list[dict[str, Any]]:
+    """History events after the first ``seen`` (the embedded service pages by offset)."""
+    return api.service.history(execution, offset=seen)
+
+
+def _wait(api: Any, execution: str, deadline: float | None,
+          on_events: Callable[[list[dict[str, Any]]], Any]) -> dict[str, Any] | None:
+    """Poll until the execution closes, handing each batch of new events to ``on_events``; the
+    final DescribeExecution, or None when the deadline passed first."""
+    seen = 0
+    while True:
+        described = api.call("DescribeExecution", {"executionArn": execution})
+        events = _new_events(api, execution, seen)
+        seen += len(events)
+        if events:
+            on_events(events)
+        if described["status"] != "RUNNING":
+            return described
+        if deadline is not None and time.monotonic() > deadline:
+            return None
+        time.sleep(POLL_SECONDS)
+
+
+def _watch_live(api: Any, execution: str, deadline: float | None) -> dict[str, Any] | None:
+    """A table of states redrawn in place as they enter and exit (a terminal only)."""
+    from rich.live import Live
+
+    from stepline.cli.live import StateBoard
+
+    render.out.print(f"[bold]{execution}[/bold]", markup=True)
+    board = StateBoard()
+    with Live(board.table(time.time()), console=render.out, auto_refresh=False, transient=False) as live:
+        def redraw(events: list[dict[str, Any]]) -> None:
+            board.add(events)
+            live.update(board.table(time.time()), refresh=True)
+
+        described = _wait(api, execution, deadline, redraw)
+        live.update(board.table(time.time()), refresh=True)  # running durations up to now
+    return described
