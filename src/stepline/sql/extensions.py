@@ -30,6 +30,7 @@ class ExtensionContext(Protocol):
     dialect: str  # "duckdb" | "postgres"
     data_dir: Path  # the data directory; the lake is data_dir / "lake"
     user: str  # the database user running the statement
+    query_id: int  # the query id (STL_QUERY.query) of the statement running now
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> Any:
         """Run backend-dialect SQL on the statement's own connection/transaction; returns a cursor."""
@@ -58,6 +59,9 @@ class SystemSources:
 
     tables: Mapping[str, Extension] = field(default_factory=dict)
     observe_query: Callable[[ExtensionContext, str], Any] | None = None
+    #: called with the run and the backend SQL of every query, DML and DDL before it runs; returns the
+    #: SQL to run instead (e.g. lake tables replaced by temporary tables read from their files)
+    prepare_query: Callable[[ExtensionContext, str], str] | None = None
 
 
 class Authorizer(Protocol):

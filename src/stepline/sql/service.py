@@ -326,6 +326,7 @@ class StatementService:
                       session_id=session.id if session is not None else f"statement:{st.id}",
                       system_sources=self.system_sources)
             st.query_id = next(self._query_ids)
+            run.query_id = st.query_id
             with self._lock:
                 if st.status != PICKED:
                     raise Cancelled(st.error or CANCELLED)
@@ -422,6 +423,7 @@ class StatementService:
                 current = sub
                 sub.status, sub.updated_at, sub.started_at = STARTED, self.clock.now(), self.clock.now()
                 sub.query_id = next(self._query_ids)
+                run.query_id = sub.query_id
                 t0 = time.perf_counter()
                 last = None
                 for t in run.translate(sub.sql):

@@ -166,6 +166,7 @@ class Run:
         self.in_transaction = False
         self.dirty = False  # settings or temp tables changed: the connection is not reused
         self.last_rowcount = -1  # rows the last query returned or DML changed (for observers)
+        self.query_id = 0  # the query id of the statement (or batch member) running now
 
     @property
     def user(self) -> str:
@@ -231,6 +232,9 @@ class Run:
                 self.authorizer.schema_changed()  # CTAS, UNLOAD, COPY, access statements, ...
             return out
         sql = allowed or t.sql or ""
+        prepare = self.system_sources.prepare_query if kind in ("query", "dml", "ddl") else None
+        if prepare is not None:
+            sql = prepare(self, sql)
         if t.system_views and self.refresh is not None:
             self.refresh(self.conn)
         if t.system_views:
