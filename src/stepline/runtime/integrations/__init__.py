@@ -55,7 +55,6 @@ class Integrations:
     def __init__(self, *, statements: Any = None, functions: Any = None) -> None:
         from stepline.runtime.integrations.callbacks import Callbacks
         from stepline.runtime.integrations.glue import GlueTasks
-        from stepline.runtime.integrations.item_reader import LakeItemReader
         from stepline.runtime.integrations.lambda_invoke import LambdaIntegration
         from stepline.runtime.integrations.nested import NestedExecutions
         from stepline.runtime.integrations.redshift_data import RedshiftData
@@ -64,7 +63,6 @@ class Integrations:
         self.lambdas = LambdaIntegration(functions)
         self.nested = NestedExecutions()
         self.callbacks = Callbacks()
-        self.item_reader = LakeItemReader()  # a Distributed Map's ItemReader/ResultWriter over the lake
         self.glue = GlueTasks(statements)
         self._by_family: dict[str, Any] = {
             "redshiftdata": self.redshift, "lambda": self.lambdas, "lambda-invoke": self.lambdas,
