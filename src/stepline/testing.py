@@ -6,12 +6,17 @@ Example::
     assert outcome.status == "SUCCEEDED"
 
 A Wait of an hour takes no time: the clock jumps to the next timer whenever nothing else is left.
+A Distributed Map's ItemReader and ResultWriter use ``objects``: a mapping ``"bucket/key" ->
+content`` or a directory laid out as a lake (``<dir>/<bucket>/<key>``, e.g. ``data_dir / "lake"``)::
+
+    run_to_completion(definition, {"key": "rows.csv"}, objects={"my-bucket/rows.csv": "id\n1\n2\n"})
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from stepline.asl import commands as C
@@ -43,6 +48,23 @@ def _echo(task: C.RunTask) -> Any:
     return task.parameters
 
 
+Objects = Mapping[str, bytes | str] | str | Path
+
+
+def _lake_io(objects: Objects | None) -> Callable[[C.ReadItems | C.WriteResults], C.Input]:
+    from stepline.runtime.integrations.item_reader import LakeObjects, MemoryObjects, answer
+
+    if objects is None:
+        def missing(command: C.ReadItems | C.WriteResults) -> C.Input:
+            cause = "run_to_completion was given no objects= to read items from or write results to"
+            if isinstance(command, C.ReadItems):
+                return C.ItemsRead(command.read_id, error="States.ItemReaderFailed", cause=cause)
+            return C.ResultsWritten(command.write_id, error="States.ResultWriterFailed", cause=cause)
+        return missing
+    store = LakeObjects(Path(objects)) if isinstance(objects, str | Path) else MemoryObjects(objects)
+    return lambda command: answer(command, store)
+
+
 def run_to_completion(
     definition: str | dict[str, Any] | StateMachine,
     input: Any = None,
@@ -53,13 +75,15 @@ def run_to_completion(
     max_inputs: int = 1_000_000,
     stop_at: float | None = None,
     max_events: int | None = 25_000,
+    objects: Objects | None = None,
 ) -> Outcome:
     """Start ``definition`` with ``input`` and drive it until it ends.
 
     ``task_handler(RunTask)`` returns the task's output or raises ``StatesError(error, cause)``;
     it runs synchronously (TaskStarted then TaskSucceeded/TaskFailed are fed back). ``stop_at``
     (virtual epoch seconds) sends StopRequested once the clock reaches it. ``max_events`` is
-    AWS's history quota (None lifts it).
+    AWS's history quota (None lifts it). ``objects`` serves ItemReader reads and takes
+    ResultWriter files (a mutable mapping or a directory; see the module docstring).
     """
     from stepline.asl import load
 
@@ -70,7 +94,8 @@ def run_to_completion(
     events: list[history.HistoryEvent] = []
     timers: list[tuple[float, int, str]] = []
     armed: set[str] = set()
-    pending: list[C.RunTask] = []
+    pending: list[C.RunTask | C.ReadItems | C.WriteResults] = []
+    lake_io = _lake_io(objects)
     seq = 0
     fed = 0
 
@@ -78,7 +103,7 @@ def run_to_completion(
         nonlocal seq
         events.extend(s.events)
         for command in s.commands:
-            if isinstance(command, C.RunTask):
+            if isinstance(command, C.RunTask | C.ReadItems | C.WriteResults):
                 pending.append(command)
             elif isinstance(command, C.StartTimer):
                 seq += 1
@@ -87,14 +112,20 @@ def run_to_completion(
             elif isinstance(command, C.CancelTimer):
                 armed.discard(command.timer_id)
             elif isinstance(command, C.CancelTask):
-                pending[:] = [t for t in pending if t.task_id != command.task_id]
+                pending[:] = [t for t in pending if getattr(t, "task_id", None) != command.task_id]
 
     absorb(step)
     status = step.status
     while status == "RUNNING" and fed < max_inputs:
         fed += 1
+        if pending and not isinstance(pending[0], C.RunTask):
+            step = execution.advance(lake_io(pending.pop(0)), now)
+            absorb(step)
+            status = step.status
+            continue
         if pending:
             task = pending.pop(0)
+            assert isinstance(task, C.RunTask)
             step = execution.advance(C.TaskStarted(task.task_id), now)
             absorb(step)
             if step.status != "RUNNING":

@@ -63,7 +63,40 @@ class CancelTimer:
     timer_id: str
 
 
-Command = RunTask | StartTimer | CancelTask | CancelTimer
+@dataclass(frozen=True, slots=True)
+class ReadItems:
+    """Read a Distributed Map's items through its ItemReader; feed back ``ItemsRead(read_id)``.
+
+    ``resource`` is ``arn:aws:states:::s3:getObject`` or ``arn:aws:states:::s3:listObjectsV2``;
+    ``parameters`` the reader's Parameters/Arguments once evaluated (Bucket, Key, Prefix...).
+    https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itemreader.html
+    """
+
+    read_id: str
+    state_name: str
+    resource: str
+    parameters: Any
+    reader_config: Any  # the ReaderConfig object as written (InputType, CSVHeaderLocation...)
+    max_items: int = 0  # 0: every item
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResults:
+    """Write a Distributed Map's child execution results as ResultWriter does (manifest.json,
+    SUCCEEDED_n.json, FAILED_n.json under ``<Prefix>/<map run id>/``); feed back ``ResultsWritten``.
+    https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html
+    """
+
+    write_id: str
+    state_name: str
+    resource: str  # arn:aws:states:::s3:putObject
+    bucket: str
+    prefix: str
+    map_run_arn: str
+    executions: Any  # one record per child execution, as AWS writes them (ExecutionArn, Input, Status...)
+
+
+Command = RunTask | StartTimer | CancelTask | CancelTimer | ReadItems | WriteResults
 
 
 # --- inputs: runtime -> interpreter ---------------------------------------------------------
@@ -111,7 +144,27 @@ class StopRequested:
     cause: str | None = None
 
 
-Input = TaskStarted | TaskSubmitted | TaskSucceeded | TaskFailed | TaskHeartbeat | TimerFired | StopRequested
+@dataclass(frozen=True, slots=True)
+class ItemsRead:
+    """The items a ``ReadItems`` produced, or its failure (``error`` set: States.ItemReaderFailed)."""
+
+    read_id: str
+    items: Any = None
+    error: str | None = None
+    cause: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResultsWritten:
+    """A ``WriteResults`` done, or failed (``error`` set: States.ResultWriterFailed)."""
+
+    write_id: str
+    error: str | None = None
+    cause: str | None = None
+
+
+Input = (TaskStarted | TaskSubmitted | TaskSucceeded | TaskFailed | TaskHeartbeat | TimerFired | StopRequested
+         | ItemsRead | ResultsWritten)
 
 
 @dataclass(slots=True)

@@ -1,9 +1,12 @@
-"""Parallel branches and inline Map iterations as child frames of the same execution.
+"""Parallel branches and Map iterations as child frames of the same execution.
 
 A Map launches one iteration at a time and launches the next as soon as the last one ends or
 waits, up to MaxConcurrency; so a 100,000-item Map of Pass states holds one iteration in memory.
 https://docs.aws.amazon.com/step-functions/latest/dg/state-map-inline.html
 https://docs.aws.amazon.com/step-functions/latest/dg/state-parallel.html
+
+A Distributed Map with an ItemReader or ResultWriter waits on the lake: it emits a ``ReadItems``
+or ``WriteResults`` command and goes on when the runtime answers (``ItemsRead``/``ResultsWritten``).
 """
 
 from __future__ import annotations
@@ -97,25 +100,18 @@ def _as_number(value: Any, integer: bool) -> int | float | None:
 
 def _start_map(ex: Execution, frame: Frame, state: State) -> None:
     raw = state.raw
-    if "ItemReader" in raw:  # Distributed Map reading S3: not offered; fail clearly rather than guess
-        raise StatesError(errors.ITEM_READER_FAILED, "ItemReader is not supported: pass the items in the input")
+    reader = raw.get("ItemReader")
+    distributed = _distributed(state)
+    if reader is not None and not distributed:
+        raise StatesError(errors.ITEM_READER_FAILED,
+                          "ItemReader is only supported by a Map whose ProcessorConfig Mode is DISTRIBUTED")
     scope = ex._scope(frame, state)
     binding = D.bindings(scope, frame.input) if state.jsonata else None
-    if state.jsonata:
-        if isinstance(raw.get("Items"), list):  # a literal array may hold {% %} expressions
-            items = D.template(raw["Items"], binding, "Items", scope)
-        else:
-            items = D.expression_as(raw["Items"], binding, "array", "Items", scope) if "Items" in raw else frame.input
-        effective = frame.input
-    else:
-        effective = frame.effective
-        items = D.input_path(effective, raw.get("ItemsPath", "$"), scope)
-    if not isinstance(items, list):
-        if state.jsonata:
-            raise StatesError(errors.QUERY_EVALUATION_ERROR, "Map state input must be an array but was: " + dumps(items))
-        raise StatesError(errors.RUNTIME, "Items of Map state should be an array; got: " + dumps(items))
+    effective = frame.input if state.jsonata else frame.effective
+    # With an ItemReader the items come from S3 and ItemsPath/Items are not read (as AWS does).
+    items = _input_items(frame, state, scope, binding) if reader is None else []
     limit = _number(ex, frame, state, "MaxConcurrency", scope, binding) or 0
-    fanout = Fanout(frame, state, "Map", [state.processor] if state.processor else [], list(items), int(limit),
+    fanout = Fanout(frame, state, "Map", [state.processor] if state.processor else [], [], int(limit),
                     frame.variables())
     fanout.effective = effective
     batcher = raw.get("ItemBatcher")
@@ -123,28 +119,64 @@ def _start_map(ex: Execution, frame: Frame, state: State) -> None:
         size = batcher.get("MaxItemsPerBatch")
         if size is None and "MaxItemsPerBatchPath" in batcher:
             size = D.payload({"v.$": batcher["MaxItemsPerBatchPath"]}, effective, scope)["v"]
-        fanout.batching = (int(size or len(items) or 1), batcher.get("BatchInput"))
-        count = -(-len(items) // fanout.batching[0]) if items else 0
-        fanout.results = [None] * count
+        fanout.batching = (int(size) if size else None, batcher.get("BatchInput"))
+    _set_items(fanout, items)
     ex._emit(frame, "MapStateStarted", {"length": len(fanout.results)})
     # AWS reads the tolerated-failure thresholds after MapStateStarted (their errors follow it)
     fanout.tolerated_count = _number(ex, frame, state, "ToleratedFailureCount", scope, binding)
     fanout.tolerated_pct = _number(ex, frame, state, "ToleratedFailurePercentage", scope, binding)
-    if _distributed(state):
+    if distributed:
         # The iterations run as child executions: this history records only the map run.
         # https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html
         fanout.distributed = True
-        ex._emit(frame, "MapRunStarted", {"mapRunArn": _map_run_arn(ex, state)})
+        read = _read_command(ex, frame, state, reader, scope, binding) if reader is not None else None
+        writer = _writer_target(ex, frame, state, scope, binding)
+        arn = _map_run_arn(ex, state)
+        run = MapRun(fanout, arn, writer)
+        ex._map_runs[frame.id] = run
+        ex._emit(frame, "MapRunStarted", {"mapRunArn": arn})
+        if read is not None:
+            if read.max_items < 0:
+                _fail(ex, fanout, errors.ITEM_READER_FAILED, "field MaxItems must be positive")
+                return
+            run.pending = read
+            ex._commands.append(read)
+            return
         if not fanout.results:
-            ex._emit(frame, "MapRunSucceeded", None)
-            ex._emit(frame, "MapStateSucceeded", None, advance=False)
-            ex._ready.append((frame, "complete", [], None))
+            _run_finished(ex, run)
             return
     if not fanout.results:
         ex._emit(frame, "MapStateSucceeded", None, advance=False)
         ex._ready.append((frame, "complete", [], None))
         return
     fill(ex, fanout)
+
+
+def _input_items(frame: Frame, state: State, scope: D.Scope, binding: Any) -> list[Any]:
+    raw = state.raw
+    if state.jsonata:
+        if isinstance(raw.get("Items"), list):  # a literal array may hold {% %} expressions
+            items = D.template(raw["Items"], binding, "Items", scope)
+        else:
+            items = D.expression_as(raw["Items"], binding, "array", "Items", scope) if "Items" in raw else frame.input
+    else:
+        items = D.input_path(frame.effective, raw.get("ItemsPath", "$"), scope)
+    if not isinstance(items, list):
+        if state.jsonata:
+            raise StatesError(errors.QUERY_EVALUATION_ERROR, "Map state input must be an array but was: " + dumps(items))
+        raise StatesError(errors.RUNTIME, "Items of Map state should be an array; got: " + dumps(items))
+    return items
+
+
+def _set_items(fanout: Fanout, items: list[Any]) -> None:
+    fanout.items = list(items)
+    if fanout.batching is None:
+        fanout.results = [None] * len(items)
+        return
+    size, batch_input = fanout.batching
+    size = size or len(items) or 1  # no MaxItemsPerBatch: one batch of everything
+    fanout.batching = (size, batch_input)
+    fanout.results = [None] * (-(-len(items) // size))
 
 
 def _distributed(state: State) -> bool:
@@ -158,6 +190,158 @@ def _map_run_arn(ex: Execution, state: State) -> str:
     run_id = ex.entropy.uuid()
     label = state.raw.get("Label") or ex.entropy.uuid()
     return f"{head}:mapRun:{name}/{label}:{run_id}"
+
+
+# --- Distributed Map runs: ItemReader and ResultWriter -----------------------------------------
+
+MAX_ITEMS_LIMIT = 100_000_000  # ReaderConfig MaxItems: larger values read every item (as AWS does)
+
+
+class MapRun:
+    """A Distributed Map's run: its map run ARN, and the lake read or write it waits on."""
+
+    __slots__ = ("fanout", "arn", "writer", "pending", "records", "started")
+
+    def __init__(self, fanout: Fanout, arn: str, writer: tuple[str, str, str] | None) -> None:
+        self.fanout = fanout
+        self.arn = arn
+        self.writer = writer  # (resource, bucket, prefix) of the ResultWriter
+        self.pending: C.ReadItems | C.WriteResults | None = None
+        self.records: list[dict[str, Any]] = []  # child execution records, for the ResultWriter
+        self.started: dict[int, tuple[float, Any]] = {}  # child index -> (start time, input), for the ResultWriter
+
+
+def _read_command(ex: Execution, frame: Frame, state: State, reader: dict[str, Any], scope: D.Scope,
+                  binding: Any) -> C.ReadItems:
+    """The ItemReader's read, its Parameters (JSONPath) or Arguments (JSONata) evaluated."""
+    config = reader.get("ReaderConfig") or {}
+    if state.jsonata:
+        params = D.template(reader.get("Arguments", {}), binding, "ItemReader/Arguments", scope)
+        max_items = D.expression_as(config["MaxItems"], binding, "integer", "ItemReader/ReaderConfig/MaxItems",
+                                    scope) if "MaxItems" in config else 0
+    else:
+        params = D.payload(reader.get("Parameters", {}), frame.effective, scope)
+        max_items = config.get("MaxItems", 0)
+        if "MaxItemsPath" in config:
+            path = config["MaxItemsPath"]
+            value = D.payload({"v.$": path}, frame.effective, scope)["v"]
+            max_items = _as_number(value, integer=True)
+            if max_items is None:
+                shown = value if isinstance(value, str) else dumps(value)
+                raise StatesError(errors.RUNTIME,
+                                  f'The MaxItemsPath field refers to value "{shown}" which is not a valid integer: {path}')
+    max_items = int(max_items or 0)
+    read_id = f"read/{frame.id}/{state.name}/{frame.retry_total}/{ex._last_id}"
+    return C.ReadItems(read_id, state.name, reader.get("Resource", ""), params, dict(config),
+                       min(max_items, MAX_ITEMS_LIMIT))
+
+
+def _writer_target(ex: Execution, frame: Frame, state: State, scope: D.Scope,
+                   binding: Any) -> tuple[str, str, str] | None:
+    writer = state.raw.get("ResultWriter")
+    if not isinstance(writer, dict) or "Resource" not in writer:
+        return None
+    if state.jsonata:
+        params = D.template(writer.get("Arguments", {}), binding, "ResultWriter/Arguments", scope)
+    else:
+        params = D.payload(writer.get("Parameters", {}), frame.effective, scope)
+    params = params if isinstance(params, dict) else {}
+    return writer["Resource"], str(params.get("Bucket", "")), str(params.get("Prefix", "") or "")
+
+
+def on_lake_io(ex: Execution, inp: C.ItemsRead | C.ResultsWritten) -> None:
+    """The runtime's answer to a map run's ReadItems or WriteResults."""
+    io_id = inp.read_id if isinstance(inp, C.ItemsRead) else inp.write_id
+    run = next((r for r in ex._map_runs.values() if r.pending is not None and _io_id(r.pending) == io_id), None)
+    if run is None:
+        return  # a late answer for a run that ended
+    run.pending = None
+    fanout = run.fanout
+    if fanout.frame.done or fanout.error is not None:
+        return
+    if inp.error is not None:
+        _fail(ex, fanout, inp.error, inp.cause or "")
+        return
+    if isinstance(inp, C.ResultsWritten):
+        _run_succeeded(ex, run)
+        return
+    items = inp.items if isinstance(inp.items, list) else []
+    _set_items(fanout, items)
+    if not fanout.results:
+        _run_finished(ex, run)
+        return
+    fill(ex, fanout)
+
+
+def _io_id(command: C.ReadItems | C.WriteResults) -> str:
+    return command.read_id if isinstance(command, C.ReadItems) else command.write_id
+
+
+def outstanding(ex: Execution) -> list[C.Command]:
+    """Reads and writes of map runs still waiting (to re-issue after a restart)."""
+    return [run.pending for run in ex._map_runs.values() if run.pending is not None and not run.fanout.frame.done]
+
+
+def _run_finished(ex: Execution, run: MapRun) -> None:
+    """Every child ended well: write the results first when a ResultWriter is set."""
+    if run.writer is None:
+        _run_succeeded(ex, run)
+        return
+    resource, bucket, prefix = run.writer
+    fanout = run.fanout
+    frame = fanout.frame
+    command = C.WriteResults(f"write/{frame.id}/{fanout.state.name}/{frame.retry_total}/{ex._last_id}",
+                             fanout.state.name, resource, bucket, prefix, run.arn,
+                             sorted(run.records, key=lambda r: r.pop("_index")))
+    run.records = []
+    run.pending = command
+    ex._commands.append(command)
+
+
+def _run_succeeded(ex: Execution, run: MapRun) -> None:
+    fanout = run.fanout
+    frame = fanout.frame
+    ex._map_runs.pop(frame.id, None)
+    ended = ex._emit(frame, "MapRunSucceeded", None)
+    frame.last_event = ended  # MapStateSucceeded and MapStateExited both point to MapRunSucceeded
+    ex._emit(frame, "MapStateSucceeded", None, advance=False)
+    output: Any = fanout.results
+    if run.writer is not None:
+        _, bucket, prefix = run.writer
+        output = {"MapRunArn": run.arn, "ResultWriterDetails": {"Bucket": bucket,
+                                                                "Key": result_key(prefix, run.arn, "manifest.json")}}
+    ex._ready.append((frame, "complete", output, None))
+
+
+def result_key(prefix: str, map_run_arn: str, name: str) -> str:
+    """``<Prefix>/<map run id>/<name>``, where ResultWriter puts its files."""
+    run_id = map_run_arn.rsplit(":", 1)[-1]
+    prefix = prefix.rstrip("/")
+    return f"{prefix}/{run_id}/{name}" if prefix else f"{run_id}/{name}"
+
+
+def _child_record(ex: Execution, run: MapRun, index: int, ok: bool, value: Any) -> dict[str, Any]:
+    """One child execution as ResultWriter writes it (SUCCEEDED_n.json / FAILED_n.json)."""
+    started, item = run.started.pop(index, (ex._now, None))
+    head, _, rest = run.arn.partition(":mapRun:")
+    machine_label = rest.rsplit(":", 1)[0]
+    name = ex.entropy.uuid()
+    record: dict[str, Any] = {
+        "_index": index,
+        "ExecutionArn": f"{head}:execution:{machine_label}:{name}",
+        "Input": dumps(item), "InputDetails": {"Included": True}, "Name": name,
+    }
+    if ok:
+        record.update({"Output": dumps(value), "OutputDetails": {"Included": True}, "RedriveCount": 0,
+                       "RedriveStatus": "NOT_REDRIVABLE",
+                       "RedriveStatusReason": "Execution is SUCCEEDED and cannot be redriven"})
+    else:
+        error, cause = value[0], value[1]
+        record.update({"Error": error, "Cause": cause, "RedriveCount": 0, "RedriveStatus": "REDRIVABLE_BY_MAP_RUN"})
+    record.update({"StartDate": D.iso_time(started),
+                   "StateMachineArn": f"{head}:stateMachine:{machine_label}",
+                   "Status": "SUCCEEDED" if ok else "FAILED", "StopDate": D.iso_time(ex._now)})
+    return record
 
 
 def _item_input(ex: Execution, fanout: Fanout, index: int) -> Any:
@@ -211,6 +395,9 @@ def fill(ex: Execution, fanout: Fanout) -> None:
             ex._emit(frame, "MapIterationStarted", (state.name, index), advance=False)
         child = ex._new_frame(fanout.graphs[0], fanout, index, fanout.vars, started)
         child.input = item
+        run = ex._map_runs.get(frame.id) if fanout.distributed else None
+        if run is not None and run.writer is not None:
+            run.started[index] = (ex._now, item)
         fanout.children[index] = child
         fanout.running += 1
         ex._ready.append((child, "enter", None, None))
@@ -230,6 +417,9 @@ def child_done(ex: Execution, fanout: Fanout, child: Frame, ok: bool, value: Any
     ended = frame.last_event
     if fanout.kind == "Map" and not fanout.distributed:
         ended = ex._emit(child, "MapIterationSucceeded" if ok else "MapIterationFailed", (state.name, child.index))
+    run = ex._map_runs.get(frame.id) if fanout.distributed else None
+    if run is not None and run.writer is not None:
+        run.records.append(_child_record(ex, run, child.index, ok, value))
     if ok:
         fanout.results[child.index] = value
     else:
@@ -245,8 +435,9 @@ def child_done(ex: Execution, fanout: Fanout, child: Frame, ok: bool, value: Any
             _fail(ex, fanout, error, cause)
             return
     if fanout.finished == len(fanout.results):
-        if fanout.distributed:
-            ended = ex._emit(frame, "MapRunSucceeded", None)
+        if run is not None:
+            _run_finished(ex, run)
+            return
         if fanout.kind == "Map":  # MapStateSucceeded and MapStateExited both point to the last MapIterationSucceeded
             frame.last_event = ended
         ex._emit(frame, fanout.kind + "StateSucceeded", None, advance=False)
@@ -277,6 +468,7 @@ def _fail(ex: Execution, fanout: Fanout, error: str, cause: str) -> None:
     if aborted:
         _cancel_within(ex, aborted)
     if fanout.distributed:
+        ex._map_runs.pop(frame.id, None)
         ex._emit(frame, "MapRunFailed", {"error": error, "cause": cause})
     frame.fanout_failed = True  # Map/ParallelStateFailed follows unless a retrier restarts the state
     ex._ready.append((frame, "fail", error, cause))

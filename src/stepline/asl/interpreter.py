@@ -25,7 +25,8 @@ from stepline.asl.model import Catcher, State, StateMachine
 from stepline.asl.retry import delay, find_catcher, find_retrier
 
 _INPUT_TYPES = {cls.__name__: cls for cls in (
-    C.TaskStarted, C.TaskSubmitted, C.TaskSucceeded, C.TaskFailed, C.TaskHeartbeat, C.TimerFired, C.StopRequested)}
+    C.TaskStarted, C.TaskSubmitted, C.TaskSucceeded, C.TaskFailed, C.TaskHeartbeat, C.TimerFired, C.StopRequested,
+    C.ItemsRead, C.ResultsWritten)}
 # A Wait longer than a signed 32-bit number of seconds (about 24855 days) fails the state.
 _MAX_WAIT_SECONDS = 2**31 - 1
 
@@ -71,6 +72,7 @@ class Execution:
         self._timer_seq = 0
         self._tasks: dict[str, TaskInfo] = {}
         self._timers: dict[str, tuple[str, Frame | None, float, Any]] = {}
+        self._map_runs: dict[int, Any] = {}  # Distributed Map runs by frame id (fanout.MapRun)
         self._region = (context.execution_arn.split(":") + [""] * 4)[3] or "us-east-1"
         self._failed_at: tuple[Frame, str, Any] | None = None
         self._redrive_count = context.redrive_count
@@ -134,6 +136,8 @@ class Execution:
         """Tasks in flight and armed timers (to re-issue after a restart)."""
         out: list[C.Command] = [t.command for t in self._tasks.values()]
         out.extend(C.StartTimer(tid, fire_at) for tid, (_, _, fire_at, _) in self._timers.items())
+        from stepline.asl import fanout as F
+        out.extend(F.outstanding(self))
         return out
 
     # --- driving -------------------------------------------------------------------------------------
@@ -487,6 +491,7 @@ class Execution:
             self._commands.append(C.CancelTimer(timer_id))
         self._tasks.clear()
         self._timers.clear()
+        self._map_runs.clear()
         self._ready.clear()
 
     # --- waiting work: Task, Wait, Parallel, Map ---------------------------------------------------
@@ -635,6 +640,10 @@ class Execution:
             return
         if isinstance(inp, C.TimerFired):
             self._on_timer(inp.timer_id)
+            return
+        if isinstance(inp, C.ItemsRead | C.ResultsWritten):
+            from stepline.asl import fanout as F
+            F.on_lake_io(self, inp)
             return
         info = self._tasks.get(inp.task_id)
         if info is None:

@@ -303,6 +303,9 @@ class Engine:
                     self.integrations.run(cmd, TaskContext(self, live.record))
             elif isinstance(cmd, C.CancelTask):
                 self.integrations.cancel(arn, cmd.task_id)
+            elif isinstance(cmd, C.ReadItems | C.WriteResults):  # a Distributed Map's ItemReader/ResultWriter
+                if live.record.status == "RUNNING":
+                    self.integrations.item_reader.run(cmd, TaskContext(self, live.record))
 
     def _finish(self, live: Live) -> None:
         arn = live.record.arn

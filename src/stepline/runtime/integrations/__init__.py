@@ -55,6 +55,7 @@ class Integrations:
     def __init__(self, *, statements: Any = None, functions: Any = None) -> None:
         from stepline.runtime.integrations.callbacks import Callbacks
         from stepline.runtime.integrations.glue import GlueTasks
+        from stepline.runtime.integrations.item_reader import LakeItemReader
         from stepline.runtime.integrations.lambda_invoke import LambdaIntegration
         from stepline.runtime.integrations.nested import NestedExecutions
         from stepline.runtime.integrations.redshift_data import RedshiftData
@@ -63,6 +64,7 @@ class Integrations:
         self.lambdas = LambdaIntegration(functions)
         self.nested = NestedExecutions()
         self.callbacks = Callbacks()
+        self.item_reader = LakeItemReader()  # a Distributed Map's ItemReader/ResultWriter over the lake
         self.glue = GlueTasks(statements)
         self._by_family: dict[str, Any] = {
             "redshiftdata": self.redshift, "lambda": self.lambdas, "lambda-invoke": self.lambdas,
@@ -70,10 +72,12 @@ class Integrations:
         }
 
     def bind(self, service: Any) -> None:
-        """Give the nested-execution integration the service that starts child executions, and
-        Glue the configuration holding its crawlers and jobs."""
+        """Give the nested-execution integration the service that starts child executions,
+        Glue the configuration holding its crawlers and jobs, and the item reader the data
+        directory whose lake it reads."""
         self.nested.service = service
         self.glue.config = service.config
+        self.item_reader.data_dir = service.config.data_dir
 
     def run(self, task: C.RunTask, ctx: Any) -> None:
         resource = parse_resource(task.resource)
