@@ -2,6 +2,8 @@
 
 (a) per-statement overhead: ``select 1`` submitted, waited for (FINISHED) and its first page
     fetched, against the same query on a raw DuckDB cursor and on raw psycopg;
+(c) per-statement cost of a one-row INSERT (a write: it commits with its exactly-once marker),
+    against the same autocommitted INSERT on the raw engine;
 (b) GetStatementResult throughput for a 1,000,000-row, 10-column result, paged through
     entirely, against the raw engine's ``fetchall()`` into Python objects.
 
@@ -44,6 +46,11 @@ def _service(backend: str, data_dir: Path) -> tuple[StatementService, DataApi]:
 def _through_service(api: DataApi, service: StatementService, sql: str) -> int:
     sid = api.call("ExecuteStatement", {"Sql": sql, "ClusterIdentifier": "bench", "Database": "dev"})["Id"]
     service.wait(sid, 600)
+    described = api.call("DescribeStatement", {"Id": sid})
+    if described["Status"] != "FINISHED":
+        raise RuntimeError(f"{sql!r}: {described['Status']} {described.get('Error', '')}")
+    if not described["HasResultSet"]:
+        return 0
     rows, token = 0, None
     while True:
         page = api.call("GetStatementResult", {"Id": sid, **({"NextToken": token} if token else {})})
@@ -66,11 +73,15 @@ def _raw(backend: str, data_dir: Path) -> tuple[Callable[[str], list[Any]], Call
 
         con = duckdb.connect(str(data_dir / "raw.duckdb"))
         cur = con.cursor()
-        return (lambda sql: cur.execute(sql).fetchall()), con.close
+        return (lambda sql: _rows(cur.execute(sql))), con.close
     import psycopg
 
     pg = psycopg.connect(PG_DSN, autocommit=True)
-    return (lambda sql: pg.execute(sql).fetchall()), pg.close
+    return (lambda sql: _rows(pg.execute(sql))), pg.close
+
+
+def _rows(cur: Any) -> list[Any]:
+    return cur.fetchall() if cur.description else []
 
 
 def _pg_available() -> bool:
@@ -100,6 +111,18 @@ def run(backend: str) -> None:
             print(f"[{backend}] (a) select 1, submit -> FINISHED -> first page")
             print(f"    service {per_service:8.3f} ms/statement   raw {per_raw:8.3f} ms   "
                   f"overhead {per_service - per_raw:8.3f} ms  (goal < 1 ms)")
+
+            svc_table, raw_table = f"bench_ins_svc_{os.getpid()}", f"bench_ins_raw_{os.getpid()}"
+            _through_service(api, service, f"create table {svc_table} (n int)")
+            raw(f"create table {raw_table} (n int)")
+            t_service = _time(lambda: _through_service(api, service, f"insert into {svc_table} values (1)"), N_SMALL)
+            t_raw = _time(lambda: raw(f"insert into {raw_table} values (1)"), N_SMALL)
+            _through_service(api, service, f"drop table {svc_table}")
+            raw(f"drop table {raw_table}")
+            per_service, per_raw = t_service / N_SMALL * 1e3, t_raw / N_SMALL * 1e3
+            print(f"[{backend}] (c) one-row insert, submit -> FINISHED (with its commit marker)")
+            print(f"    service {per_service:8.3f} ms/statement   raw {per_raw:8.3f} ms   "
+                  f"overhead {per_service - per_raw:8.3f} ms  ratio {per_service / per_raw:5.2f}x")
 
             sql = WIDE.format(rows=ROWS)
             t0 = time.perf_counter()
