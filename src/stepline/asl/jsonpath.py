@@ -528,7 +528,8 @@ def _split_quoted(path: str, inner: str) -> list[str]:
         i += 1
         buf: list[str] = []
         while i < n and inner[i] != q:
-            if inner[i] == "\\" and i + 1 < n:
+            # a backslash escapes only the quote itself: AWS reads $['a\"b'] as the name a\"b
+            if inner[i] == "\\" and i + 1 < n and inner[i + 1] == q:
                 i += 1
             buf.append(inner[i])
             i += 1
