@@ -27,7 +27,7 @@ from stepline.config import Config
 from stepline.functions import LocalFunctions
 from stepline.parameters import Parameters
 from stepline.server import awsjson, errors
-from stepline.server.apis import lambda_, redshift_data, secretsmanager, ssm, stepfunctions
+from stepline.server.apis import glue, lambda_, redshift_data, secretsmanager, ssm, stepfunctions
 from stepline.server.sigv4 import Verifier
 
 log = logging.getLogger("stepline.server")
@@ -90,6 +90,7 @@ def create_app(config: Config, *, runtime: Any = None, statements: Any = None, f
             services.dataapi, (config.warehouse.clusters or ("local",))[0])),
         ssm.TARGET: (ssm.JSON_VERSION, ssm.SsmEdge(services.parameters)),
         secretsmanager.TARGET: (secretsmanager.JSON_VERSION, secretsmanager.SecretsManagerEdge(services.parameters)),
+        glue.TARGET: (glue.JSON_VERSION, glue.GlueEdge.from_services(services)),
     }
     lambda_edge = lambda_.LambdaEdge(services.functions, redact)
 
@@ -123,7 +124,8 @@ def create_app(config: Config, *, runtime: Any = None, statements: Any = None, f
             await authenticate(request, body)
             response = await run_in_threadpool(
                 lambda_edge.invoke, request.path_params["name"], body,
-                request.headers.get("x-amz-invocation-type"), request.headers.get("x-amz-log-type"))
+                request.headers.get("x-amz-invocation-type"), request.headers.get("x-amz-log-type"),
+                request.query_params.get("Qualifier"), request.headers.get("x-amz-client-context"))
             return Response(response.body, response.status, headers={**response.headers,
                                                                       "x-amzn-RequestId": request_id})
         except Exception as e:  # noqa: BLE001 - every failure becomes an AWS error document
@@ -133,7 +135,7 @@ def create_app(config: Config, *, runtime: Any = None, statements: Any = None, f
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok", "services": ["stepfunctions", "redshift-data", "lambda", "ssm",
-                                                          "secretsmanager"],
+                                                          "secretsmanager", "glue"],
                              "functions": services.functions.names() if services.functions else [],
                              "authentication": "sigv4" if verifier.enabled else "development"})
 
