@@ -14,8 +14,9 @@ import sqlglot
 
 from stepline.lake.catalog import Catalog, Column, Partition, TableDef, check_name, glue_type
 from stepline.lake.options import matching_paren, split_top_level
-from stepline.lake.paths import LakeError, lake_path, require_duckdb, sql_ident, sql_literal, to_location
+from stepline.lake.paths import LakeError, lake_path, sql_ident, sql_literal, to_location
 from stepline.lake.spectrum import expose_everywhere
+from stepline.lake.unload import file_writer
 from stepline.sql.extensions import ExtensionContext, ExtensionResult
 
 _HEAD = re.compile(r"^\s*CREATE\s+TABLE\s+(?P<ine>IF\s+NOT\s+EXISTS\s+)?(?P<name>(?:\"[^\"]+\"|[\w$]+)"
@@ -41,16 +42,16 @@ def _props(text: str) -> dict[str, str | list[str]]:
     return props
 
 
-def _select_sql(select: str) -> str:
+def _select_sql(select: str, dialect: str) -> str:
     try:
-        return sqlglot.transpile(select, read="trino", write="duckdb")[0]
+        return sqlglot.transpile(select, read="trino", write="postgres" if dialect == "postgres" else "duckdb")[0]
     except sqlglot.errors.SqlglotError:
         return select
 
 
 def athena_ctas(ctx: ExtensionContext, statement: str) -> ExtensionResult:
-    """Run an Athena CTAS on the warehouse connection and register the result."""
-    require_duckdb(ctx, "CREATE TABLE ... WITH (...) AS SELECT")
+    """Run an Athena CTAS on the warehouse connection and register the result. On PostgreSQL the
+    SELECT runs on the server, catalog tables it reads materialised from the lake first."""
     m = _HEAD.match(statement)
     if m is None:
         raise LakeError("syntax error in CREATE TABLE ... WITH (...) AS SELECT")
@@ -59,7 +60,7 @@ def athena_ctas(ctx: ExtensionContext, statement: str) -> ExtensionResult:
     rest = statement[close + 1:].strip().rstrip(";")
     if not re.match(r"^AS\s", rest, re.IGNORECASE):
         raise LakeError("syntax error in CREATE TABLE ... WITH (...): expected AS SELECT ...")
-    select = _select_sql(rest[2:].strip())
+    select = _select_sql(rest[2:].strip(), ctx.dialect)
     parts = [p.strip().strip('"') for p in m.group("name").split(".")]
     database, name = (parts if len(parts) == 2 else ["default", parts[0]])
     database, name = check_name("database", database), check_name("table", name)
@@ -89,18 +90,19 @@ def athena_ctas(ctx: ExtensionContext, statement: str) -> ExtensionResult:
     if target.exists() and any(target.iterdir()):
         raise LakeError(f"HIVE_PATH_ALREADY_EXISTS: Target directory for table '{database}.{name}' "
                         f"already exists: {location}")
-    desc = ctx.execute(f"DESCRIBE {select}").fetchall()
-    cols = [(str(r[0]), str(r[1])) for r in desc]
-    names = [c for c, _ in cols]
-    missing = [p for p in partitioned if p not in names]
-    if missing:
-        raise LakeError(f"partitioned_by column '{missing[0]}' is not in the query's columns")
-    if partitioned and names[-len(partitioned):] != partitioned:
-        raise LakeError("partition columns must be the last columns of the SELECT, in partitioned_by order")
-    # write beside the target, then move into place: a failure leaves no half-written table
+    writer, select, close = file_writer(ctx, select)
     staging = target.parent / f".stepline-ctas-{uuid.uuid4().hex}"
-    staging.mkdir(parents=True)
     try:
+        desc = writer.execute(f"DESCRIBE {select}").fetchall()
+        cols = [(str(r[0]), str(r[1])) for r in desc]
+        names = [c for c, _ in cols]
+        missing = [p for p in partitioned if p not in names]
+        if missing:
+            raise LakeError(f"partitioned_by column '{missing[0]}' is not in the query's columns")
+        if partitioned and names[-len(partitioned):] != partitioned:
+            raise LakeError("partition columns must be the last columns of the SELECT, in partitioned_by order")
+        # write beside the target, then move into place: a failure leaves no half-written table
+        staging.mkdir(parents=True)
         opts = f"FORMAT {duck_format}"
         if duck_format == "PARQUET":
             opts += f", COMPRESSION {_CODECS[codec]}"
@@ -113,7 +115,7 @@ def athena_ctas(ctx: ExtensionContext, statement: str) -> ExtensionResult:
             dest = staging
         else:
             dest = staging / f"part_0{suffix}"
-        written = ctx.execute(f"COPY ({select}) TO {sql_literal(str(dest))} ({opts})").fetchone()
+        written = writer.execute(f"COPY ({select}) TO {sql_literal(str(dest))} ({opts})").fetchone()
         count = int(written[0]) if written else None  # DuckDB's COPY TO returns the rows written
         if target.exists():
             target.rmdir()
@@ -122,10 +124,14 @@ def athena_ctas(ctx: ExtensionContext, statement: str) -> ExtensionResult:
     except Exception:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    finally:
+        close()
     files = [p for p in target.rglob("*") if p.is_file()]
     size = sum(p.stat().st_size for p in files)
     if count is None:
-        count = ctx.execute(f"SELECT count(*) FROM read_{'parquet' if duck_format == 'PARQUET' else 'csv'}"
+        import duckdb
+
+        count = duckdb.connect().execute(f"SELECT count(*) FROM read_{'parquet' if duck_format == 'PARQUET' else 'csv'}"
                             f"({sql_literal(str(target / '**' / ('*' + suffix)))})").fetchone()[0]
     classification = {"PARQUET": "parquet", "JSON": "json", "CSV": "csv"}[duck_format]
     params = {"classification": classification, "compressionType": codec, "recordCount": str(count),

@@ -11,6 +11,7 @@ from stepline.lake.spectrum import (
     create_external_schema,
     create_external_table,
     observe_query,
+    prepare_external,
     s3_query_summary_rows,
 )
 from stepline.lake.unload import unload
@@ -37,4 +38,5 @@ def lake_system_sources() -> SystemSources:
     return SystemSources(
         tables={"stl_load_errors": load_error_rows, "svl_s3query_summary": s3_query_summary_rows},
         observe_query=observe_query,
+        prepare_query=prepare_external,
     )

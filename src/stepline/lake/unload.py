@@ -7,14 +7,42 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from typing import Any
 
 from stepline.lake.options import Cursor
-from stepline.lake.paths import LakeError, lake_path, require_duckdb, sql_ident, sql_literal
+from stepline.lake.paths import LakeError, lake_path, sql_ident, sql_literal
 from stepline.sql.extensions import ExtensionContext, ExtensionResult
 
 
+def file_writer(ctx: ExtensionContext, select: str) -> tuple[Any, str, Any]:
+    """Where a warehouse query's result is written to lake files from: (a DuckDB executor, the
+    query to write, a close function). On DuckDB that is the warehouse itself; on PostgreSQL the
+    query runs on the server (external tables materialised first) and its rows stream, as Arrow
+    batches from a server-side cursor, into an in-process DuckDB that writes the files."""
+    if ctx.dialect == "duckdb":
+        return ctx, select, lambda: None
+    if ctx.dialect != "postgres":
+        raise LakeError(f"writing lake files is not supported on this warehouse ({ctx.dialect})")
+    import duckdb
+    import pyarrow as pa
+
+    from stepline.lake.spectrum import prepare_external
+    from stepline.sql.backends.postgres import arrow_batches, raw_connection
+
+    select = prepare_external(ctx, select)
+    try:
+        schema, batches = arrow_batches(raw_connection(ctx.execute("SELECT 1")), select)
+    except Exception as e:
+        if getattr(e, "sqlstate", None):  # the server refused the query: its own message
+            raise LakeError(str(e).strip().splitlines()[0]) from None
+        raise
+    duck = duckdb.connect()
+    duck.execute("SET enable_progress_bar = false")
+    duck.register("stepline_query_result", pa.RecordBatchReader.from_batches(schema, batches))
+    return duck, "SELECT * FROM stepline_query_result", duck.close
+
+
 def unload(ctx: ExtensionContext, statement: str) -> ExtensionResult:
-    require_duckdb(ctx, "UNLOAD")
     c = Cursor(statement, "UNLOAD")
     c.expect("UNLOAD")
     c.expect("(")
@@ -80,10 +108,11 @@ def unload(ctx: ExtensionContext, statement: str) -> ExtensionResult:
             "csv": f"FORMAT CSV, HEADER {str(header).upper()}, DELIMITER {sql_literal(delimiter)}"}[fmt]
     if fmt == "csv" and delimiter != ",":
         opts += ", QUOTE ''"
+    writer, select, close = file_writer(ctx, select)
     staging = target_dir / f".stepline-unload-{uuid.uuid4().hex}"
-    staging.mkdir(parents=True)
     try:
-        cols = [str(r[0]).lower() for r in ctx.execute(f"DESCRIBE {select}").fetchall()]
+        staging.mkdir(parents=True)
+        cols = [str(r[0]).lower() for r in writer.execute(f"DESCRIBE {select}").fetchall()]
         missing = [p for p in partition if p not in cols]
         if missing:
             raise LakeError(f"UNLOAD PARTITION BY column '{missing[0]}' is not in the query's columns")
@@ -93,12 +122,12 @@ def unload(ctx: ExtensionContext, statement: str) -> ExtensionResult:
             if not include:
                 # Redshift leaves partition columns out of the files; DuckDB writes them only as folders
                 pass
-            written = ctx.execute(f"COPY (SELECT {sel} FROM ({select})) TO {sql_literal(str(staging))} "
+            written = writer.execute(f"COPY (SELECT {sel} FROM ({select})) TO {sql_literal(str(staging))} "
                         f"({opts}, PARTITION_BY ({', '.join(sql_ident(p) for p in partition)}), "
                         f"FILENAME_PATTERN '{prefix}{{i}}_part_00', FILE_EXTENSION '{suffix[1:]}'"
                         f"{', WRITE_PARTITION_COLUMNS true' if include else ''})")
         else:
-            written = ctx.execute(
+            written = writer.execute(
                 f"COPY ({select}) TO {sql_literal(str(staging / f'{prefix}0000_part_00{suffix}'))} ({opts})")
         count = written.fetchone()[0]  # DuckDB's COPY TO returns the rows written
         for old in existing:
@@ -106,5 +135,6 @@ def unload(ctx: ExtensionContext, statement: str) -> ExtensionResult:
         for item in staging.iterdir():
             os.replace(item, target_dir / item.name)
     finally:
+        close()
         shutil.rmtree(staging, ignore_errors=True)
     return ExtensionResult(rowcount=int(count))

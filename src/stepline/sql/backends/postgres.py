@@ -119,3 +119,90 @@ class PostgresBackend:
 
     def close(self) -> None:
         self.pool.close()
+
+
+# -- bulk paths for the lake's COPY, UNLOAD and CTAS -------------------------------------------------
+
+# type OID -> Arrow type of a result handed to the lake's file writers (numeric is handled apart)
+_ARROW = {
+    16: pa.bool_(), 17: pa.binary(), 20: pa.int64(), 21: pa.int16(), 23: pa.int32(), 700: pa.float32(),
+    701: pa.float64(), 1082: pa.date32(), 1083: pa.time64("us"), 1114: pa.timestamp("us"),
+    1184: pa.timestamp("us", tz="UTC"),
+}
+_NUMERIC_OID = 1700
+
+
+def raw_connection(cursor: Any) -> psycopg.Connection:
+    """The psycopg connection behind a cursor returned by ``PostgresConnection.execute``."""
+    return cursor.connection
+
+
+def copy_arrow_in(con: psycopg.Connection, table_sql: str, cols_sql: str, batches: Any) -> int:
+    """Stream Arrow record batches into a table with ``COPY ... FROM STDIN``, in the connection's
+    current transaction; returns the rows sent. Batches travel as CSV written by Arrow's C++
+    writer (strings always quoted, a null an unquoted empty field: PostgreSQL's CSV NULL)."""
+    import io
+
+    import pyarrow.csv as pcsv
+
+    options = pcsv.WriteOptions(include_header=False)
+    rows = 0
+    with con.cursor() as cur, cur.copy(f"COPY {table_sql} ({cols_sql}) FROM STDIN (FORMAT csv)") as copy:
+        for batch in batches:
+            if batch.num_rows:
+                buf = io.BytesIO()
+                pcsv.write_csv(batch, buf, options)
+                copy.write(buf.getbuffer())
+                rows += batch.num_rows
+    return rows
+
+
+def _numeric_scale(values: list[Any]) -> int:
+    scale = 0
+    for v in values:
+        if v is not None and v.is_finite():
+            scale = max(scale, -int(v.as_tuple().exponent))
+    return min(scale, 18)
+
+
+def arrow_batches(con: psycopg.Connection, sql: str, batch_rows: int = 50_000) -> tuple[pa.Schema, Any]:
+    """Run a query through a server-side cursor; returns its Arrow schema and an iterator of record
+    batches (typed from the result's type OIDs, so every batch has the same schema)."""
+    from decimal import Decimal
+
+    idle = con.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    cur = con.cursor(name=f"stepline_arrow_{id(con)}", withhold=idle)
+    cur.execute(sql)
+    first = cur.fetchmany(batch_rows)
+    fields = []
+    for i, d in enumerate(cur.description or ()):
+        if d.type_code == _NUMERIC_OID:
+            if d.precision and d.precision <= 38:
+                t = pa.decimal128(d.precision, d.scale or 0)
+            else:  # unconstrained numeric (SUM of a numeric...): the scale of the first rows
+                t = pa.decimal128(38, _numeric_scale([r[i] for r in first]))
+        else:
+            t = _ARROW.get(d.type_code, pa.string())
+        fields.append(pa.field(d.name, t))
+    schema = pa.schema(fields)
+
+    def convert(col: tuple[Any, ...], t: pa.DataType) -> pa.Array:
+        if pa.types.is_string(t):
+            return pa.array([None if v is None else v if isinstance(v, str) else str(v) for v in col], t)
+        if pa.types.is_decimal(t):
+            q = Decimal(1).scaleb(-t.scale)
+            return pa.array([None if v is None else v.quantize(q) for v in col], t)
+        return pa.array(col, t)
+
+    def batches() -> Any:
+        try:
+            rows = first
+            while rows:
+                cols = list(zip(*rows, strict=True))
+                yield pa.RecordBatch.from_arrays([convert(c, f.type) for c, f in zip(cols, schema, strict=True)],
+                                                 schema=schema)
+                rows = cur.fetchmany(batch_rows)
+        finally:
+            cur.close()
+
+    return schema, batches()
