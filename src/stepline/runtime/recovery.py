@@ -1,6 +1,7 @@
 """On start: bring every stored RUNNING execution back.
 
-The snapshot holds the whole interpreter state (Map/Parallel branches included) and
+The snapshot (the execution's start plus the log of every input since, replayed by the
+interpreter) rebuilds the whole interpreter state (Map/Parallel branches included) and
 ``outstanding()`` lists what it was waiting for: timers are re-armed at their original fire time
 (so only the remaining time is waited; overdue ones fire at once) and tasks in flight are re-run.
 Re-running a Data API submission is safe because its ClientToken is derived from (execution,
