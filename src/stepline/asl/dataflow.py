@@ -7,12 +7,37 @@ https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 from stepline.asl import errors, intrinsics, jsonata
 from stepline.asl.errors import StatesError
 from stepline.asl.jsonpath import PathNotFound, ResultPathMatchError, compile_path, dumps, set_path
+
+# https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html: 256 KiB of UTF-8 per payload
+MAX_PAYLOAD_BYTES = 262_144
+
+
+def payload_too_large(value: Any) -> bool:
+    """True when ``value`` as AWS's JSON text is over 256 KiB (262,144 bytes of UTF-8)."""
+    if isinstance(value, bool | int | float) or value is None:
+        return False
+    if isinstance(value, str) and len(value) < MAX_PAYLOAD_BYTES // 6:  # at most 6 bytes a character (\\uXXXX)
+        return False
+    try:  # the C encoder first: only a payload near the limit needs AWS's exact number formatting
+        rough = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+    except (TypeError, ValueError):
+        rough = MAX_PAYLOAD_BYTES
+    if rough < MAX_PAYLOAD_BYTES * 3 // 4:
+        return False
+    return len(dumps(value).encode()) > MAX_PAYLOAD_BYTES
+
+
+def data_limit_cause(name: str) -> str:
+    """AWS's cause when a state or task produced an oversized result (``name``: the state, or the
+    task's resource as AWS names it)."""
+    return f"The state/task '{name}' returned a result with a size exceeding the maximum number of bytes service limit."
 
 
 def iso_time(epoch: float) -> str:

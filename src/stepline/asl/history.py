@@ -102,6 +102,8 @@ def _details(event_type: str, data: dict | tuple | None) -> dict[str, Any] | Non
                 out[key + "Details"] = flag
         elif isinstance(value, _Raw):
             out[key] = value.text
+            if key in ("input", "output"):
+                out[key + "Details"] = {"truncated": False}
         elif key == "assignedVariables":
             out[key] = {name: dumps(v) for name, v in value.items()}
             out["assignedVariablesDetails"] = {"truncated": False}

@@ -14,7 +14,7 @@ from typing import Any
 
 from stepline.asl import commands as C
 from stepline.asl import dataflow as D
-from stepline.asl import errors, jsonata
+from stepline.asl import errors, history, jsonata
 from stepline.asl.choice import choose_jsonpath, parse_timestamp
 from stepline.asl.errors import StatesError
 from stepline.asl.frames import Fanout, Frame, TaskInfo, split_resource
@@ -82,11 +82,14 @@ class Execution:
 
     @classmethod
     def start(cls, machine: StateMachine, input: Any, context: C.ExecutionContext, now: float,
-              seed: int, *, max_events: int | None = MAX_HISTORY_EVENTS) -> tuple[Execution, C.Step]:
-        """``max_events``: AWS's history quota (None: unbounded, for benchmarks and tests)."""
+              seed: int, *, max_events: int | None = MAX_HISTORY_EVENTS,
+              input_text: str | None = None) -> tuple[Execution, C.Step]:
+        """``max_events``: AWS's history quota (None: unbounded, for benchmarks and tests).
+        ``input_text``: the client's JSON text of ``input``, if the runtime has it; AWS records it
+        verbatim (spacing, escapes, number spelling) in ExecutionStarted and the first StateEntered."""
         execution = cls(machine, context, seed, max_events)
-        execution._log.append(["start", input, now])
-        return execution, execution._guarded(now, lambda: execution._start(input))
+        execution._log.append(["start", input, now] if input_text is None else ["start", input, now, input_text])
+        return execution, execution._guarded(now, lambda: execution._start(input, input_text))
 
     def advance(self, inp: C.Input, now: float) -> C.Step:
         if self.status != "RUNNING":
@@ -183,14 +186,16 @@ class Execution:
             frame.silent = True
         return frame
 
-    def _start(self, input: Any) -> None:
+    def _start(self, input: Any, input_text: str | None = None) -> None:
         self.input = input
-        self._emit(None, "ExecutionStarted", {"input": input, "roleArn": self.context.role_arn})
+        shown = input if input_text is None else history.raw(input_text)
+        self._emit(None, "ExecutionStarted", {"input": shown, "roleArn": self.context.role_arn})
         if self.machine.timeout_seconds is not None:
             self._arm("execution", None, self.machine.timeout_seconds, None)
         # AWS records the first state's StateEntered with previousEventId 0, not 1 (ExecutionStarted).
         root = self._new_frame(self.machine.graph, None, 0, {}, 0)
         root.input = input
+        root.input_text = input_text
         self._root = root
         self._ready.append((root, "enter", None, None))
 
@@ -268,7 +273,10 @@ class Execution:
         frame.retry_total = 0
         frame.token = None
         frame.entered_prev = frame.last_event
-        frame.entered_event = self._emit(frame, state.type + "StateEntered", (state.name, frame.input))
+        shown = frame.input
+        if frame.input_text is not None:  # the execution's first state shows the client's text
+            shown, frame.input_text = history.raw(frame.input_text), None
+        frame.entered_event = self._emit(frame, state.type + "StateEntered", (state.name, shown))
         if state.jsonata:
             frame.effective = frame.input
         else:
@@ -336,6 +344,8 @@ class Execution:
             output, assigned = self._outputs(frame, state, result)
         except StatesError as e:
             return self._fail_state(frame, state, e.error, self._cause(frame, state, e))
+        if D.payload_too_large(output):
+            self._exceed_data_limit(frame, state)
         if assigned:
             frame.own_vars = {**frame.own_vars, **assigned}
         self._emit(frame, state.type + "StateExited",
@@ -375,6 +385,13 @@ class Execution:
         return D.output_path(combined, raw.get("OutputPath", "$"), scope), assign
 
     # --- failing a state -------------------------------------------------------------------------
+
+    def _exceed_data_limit(self, frame: Frame, state: State) -> None:
+        """A state output over 256 KiB is terminal: the execution fails at once, with no
+        StateExited, retry or catch (AWS records ExecutionFailed right after the StateEntered)."""
+        self._failed_at = (frame, state.name, frame.raw_input)
+        self._end_execution("ExecutionFailed", errors.DATA_LIMIT_EXCEEDED, D.data_limit_cause(state.name))
+        raise _Abort
 
     def _fail_state(self, frame: Frame, state: State, error: str, cause: str) -> bool:
         """Retry, catch or fail the frame. True when the frame goes on to a catcher's Next."""
@@ -466,6 +483,9 @@ class Execution:
                 self._failed_at = (frame, state.name, frame.raw_input)
                 self._end_execution("ExecutionFailed", error, cause)
             raise _Abort
+        if not ok and fanout.kind == "Parallel" and value[2].type == "Task" and value[0] != errors.RUNTIME:
+            # AWS closes a branch's failed Task with TaskStateAborted before ParallelStateFailed
+            self._emit(frame, "TaskStateAborted", None, advance=False)
         from stepline.asl import fanout as F
         F.child_done(self, fanout, frame, ok, value)
 
@@ -649,6 +669,11 @@ class Execution:
         if info is None:
             return  # a late report for a task that timed out or was cancelled
         frame = info.frame
+        if isinstance(inp, C.TaskSucceeded) and D.payload_too_large(inp.output):
+            # an oversized task result is a task failure (catchable); AWS names the resource:
+            # the function ARN of a Lambda resource, the service of an integration ('lambda')
+            name = info.command.resource if info.lambda_ else info.resource_type
+            inp = C.TaskFailed(inp.task_id, errors.DATA_LIMIT_EXCEEDED, D.data_limit_cause(name))
         if isinstance(inp, C.TaskStarted):
             if info.lambda_:
                 self._emit(frame, "LambdaFunctionStarted", None)

@@ -528,8 +528,8 @@ def _split_quoted(path: str, inner: str) -> list[str]:
         i += 1
         buf: list[str] = []
         while i < n and inner[i] != q:
-            # a backslash escapes only the quote itself: AWS reads $['a\"b'] as the name a\"b
-            if inner[i] == "\\" and i + 1 < n and inner[i + 1] == q:
+            # a backslash escapes only the quote or a backslash: AWS reads $['a\"b'] as the name a\"b
+            if inner[i] == "\\" and i + 1 < n and inner[i + 1] in (q, "\\"):
                 i += 1
             buf.append(inner[i])
             i += 1
