@@ -111,6 +111,9 @@ class FunctionConfig:
     timeout: float = 3.0  # Lambda's default
     environment: dict[str, str] = field(default_factory=dict)
     memory_size: int = 128
+    # Qualifiers an Invoke may name besides $LATEST; every version runs the configured handler.
+    versions: tuple[str, ...] = ()  # published version numbers, e.g. ["1", "2"]
+    aliases: dict[str, str] = field(default_factory=dict)  # alias -> version, e.g. { live = "2" }
 
 
 @dataclass(frozen=True, slots=True)

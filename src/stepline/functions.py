@@ -59,6 +59,47 @@ class Invocation:
     payload: str
     logs: str
     error_type: str | None = None
+    executed_version: str = "$LATEST"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What an Invoke names: the function, the qualifier it was called with (None for an
+    unqualified name) and the version that runs ($LATEST, a version, or an alias's version)."""
+
+    function: FunctionConfig
+    qualifier: str | None
+    version: str
+
+
+class QualifierMismatch(Invalid):
+    code = "InvalidParameterValueException"
+
+
+def split_qualifier(ref: str) -> tuple[str, str | None]:
+    """``FunctionName`` -> (name, qualifier): ``f``, ``f:live``, ``123456789012:function:f:1`` or
+    ``arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST``."""
+    name = arns.function_name(ref)
+    tail = ref.split(":function:", 1)[1] if ":function:" in ref else ref
+    _, sep, qualifier = tail.partition(":")
+    return name, (qualifier if sep else None)
+
+
+def decode_client_context(text: str | None) -> dict[str, Any] | None:
+    """``X-Amz-Client-Context`` / ``ClientContext``: base64 of a JSON object."""
+    if not text:
+        return None
+    import base64
+    import binascii
+
+    try:
+        value = json.loads(base64.b64decode(text.encode(), validate=True).decode())
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        value = None
+    if not isinstance(value, dict):
+        raise Invalid("Client context must be a valid Base64-encoded JSON object.",
+                      code="InvalidRequestContentException")
+    return value
 
 
 class _Worker:
@@ -131,6 +172,24 @@ class LocalFunctions:
     def arn(self, name: str) -> str:
         return arns.function(name, self.config.server.region, self.config.server.account_id)
 
+    def resolve(self, ref: str, qualifier: str | None = None) -> Target:
+        """The function and version an Invoke of ``ref`` (plus its ``Qualifier``) runs; an
+        unknown function or qualifier is ResourceNotFoundException, as Lambda has it."""
+        name, derived = split_qualifier(ref)
+        if qualifier and derived and qualifier != derived:
+            raise QualifierMismatch("The derived qualifier from the function name does not match the specified "
+                                    "qualifier.")
+        qualifier = qualifier or derived
+        fn = self.function_config(name)
+        if qualifier is None or qualifier == "$LATEST":
+            return Target(fn, qualifier, "$LATEST")
+        versions = {str(v) for v in fn.versions}
+        if qualifier in versions:
+            return Target(fn, qualifier, qualifier)
+        if qualifier in fn.aliases:
+            return Target(fn, qualifier, str(fn.aliases[qualifier]))
+        raise NotFound(f"Function not found: {self.arn(fn.name)}:{qualifier}", code="ResourceNotFoundException")
+
     # -- calls ---------------------------------------------------------------------------------
     def invoke(self, name: str, payload: Any, timeout: float | None = None) -> Any:
         """Call the handler with ``payload`` (any JSON value) and return what it returned; a raised
@@ -141,9 +200,13 @@ class LocalFunctions:
             raise cls(result.error_type, json.loads(result.payload), result.logs)
         return json.loads(result.payload)
 
-    def invoke_raw(self, name: str, payload: str, timeout: float | None = None) -> Invocation:
-        """The edge's call: ``payload`` is JSON text; the outcome keeps the response as text."""
-        fn = self.function_config(name)
+    def invoke_raw(self, name: str, payload: str, timeout: float | None = None, *, qualifier: str | None = None,
+                   client_context: dict[str, Any] | None = None) -> Invocation:
+        """The edge's call: ``payload`` is JSON text; the outcome keeps the response as text.
+        ``name`` may carry a qualifier (``f:live``, a qualified ARN), or ``qualifier`` names one;
+        ``client_context`` is the decoded ClientContext the handler sees."""
+        target = self.resolve(name, qualifier)
+        fn = target.function
         try:
             json.loads(payload or "null")
         except ValueError:
@@ -155,7 +218,9 @@ class LocalFunctions:
         started = time.monotonic()
         timed_out = False
         try:
-            worker.send({"payload": payload or "null", "request_id": request_id, "timeout_ms": int(limit * 1000)})
+            invoked_arn = self.arn(fn.name) + (f":{target.qualifier}" if target.qualifier else "")
+            worker.send({"payload": payload or "null", "request_id": request_id, "timeout_ms": int(limit * 1000),
+                         "version": target.version, "invoked_arn": invoked_arn, "client_context": client_context})
             reply = worker.receive(started + limit)
             timed_out = reply is None
         except (EOFError, ValueError, OSError):  # died mid-call (os._exit, segfault, broken pipe)
@@ -165,12 +230,13 @@ class LocalFunctions:
             if timed_out:
                 message = f"RequestId: {request_id} Error: Task timed out after {limit:.2f} seconds"
                 doc = {"errorMessage": message, "errorType": "Sandbox.Timedout"}
-                return Invocation(request_id, json.dumps(doc), message + "\n", "Sandbox.Timedout")
+                return Invocation(request_id, json.dumps(doc), message + "\n", "Sandbox.Timedout", target.version)
             message = f"RequestId: {request_id} Error: Runtime exited with error: exit status {worker.proc.returncode}"
             doc = {"errorMessage": message, "errorType": "Runtime.ExitError"}
-            return Invocation(request_id, json.dumps(doc), message + "\n", "Runtime.ExitError")
+            return Invocation(request_id, json.dumps(doc), message + "\n", "Runtime.ExitError", target.version)
         self._checkin(fn.name, worker)
-        return Invocation(request_id, reply["payload"], reply.get("logs", ""), reply.get("error_type"))
+        return Invocation(request_id, reply["payload"], reply.get("logs", ""), reply.get("error_type"),
+                          target.version)
 
     # -- workers -------------------------------------------------------------------------------
     def _checkout(self, fn: FunctionConfig) -> _Worker:
@@ -249,19 +315,42 @@ class LocalFunctions:
 # -- the worker process ----------------------------------------------------------------------------
 
 
+class Client:
+    """``context.client_context.client``: the invoking mobile app, as Lambda's Python runtime has it."""
+
+    def __init__(self, installation_id: Any = None, app_title: Any = None, app_version_name: Any = None,
+                 app_version_code: Any = None, app_package_name: Any = None, **_: Any) -> None:
+        self.installation_id = installation_id
+        self.app_title = app_title
+        self.app_version_name = app_version_name
+        self.app_version_code = app_version_code
+        self.app_package_name = app_package_name
+
+
+class ClientContext:
+    """``context.client_context``: the decoded ClientContext of a synchronous Invoke."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        client = document.get("client")
+        self.client = Client(**client) if isinstance(client, dict) else None
+        self.custom = document.get("custom")
+        self.env = document.get("env")
+
+
 class LambdaContext:
     """The context object handlers receive (the attributes of Lambda's Python runtime)."""
 
-    def __init__(self, request_id: str, timeout_ms: int) -> None:
+    def __init__(self, request_id: str, timeout_ms: int, version: str = "$LATEST", invoked_arn: str | None = None,
+                 client_context: dict[str, Any] | None = None) -> None:
         self.function_name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
-        self.function_version = os.environ["AWS_LAMBDA_FUNCTION_VERSION"]
-        self.invoked_function_arn = os.environ["STEPLINE_FUNCTION_ARN"]
+        self.function_version = version
+        self.invoked_function_arn = invoked_arn or os.environ["STEPLINE_FUNCTION_ARN"]
         self.memory_limit_in_mb = os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"]
         self.aws_request_id = request_id
         self.log_group_name = os.environ["AWS_LAMBDA_LOG_GROUP_NAME"]
-        self.log_stream_name = os.environ["AWS_LAMBDA_LOG_STREAM_NAME"]
+        self.log_stream_name = os.environ["AWS_LAMBDA_LOG_STREAM_NAME"].replace("$LATEST", version)
         self.identity = None
-        self.client_context = None
+        self.client_context = ClientContext(client_context) if client_context is not None else None
         self._deadline = time.monotonic() + timeout_ms / 1000
 
     def get_remaining_time_in_millis(self) -> int:
@@ -330,8 +419,12 @@ def _worker_main() -> None:
                 reply = {"payload": json.dumps(init_error), "error_type": init_error["errorType"]}
             else:
                 event = json.loads(message["payload"])
+                version = message.get("version") or "$LATEST"
+                os.environ["AWS_LAMBDA_FUNCTION_VERSION"] = version  # one worker serves every version
+                context = LambdaContext(request_id, message["timeout_ms"], version, message.get("invoked_arn"),
+                                        message.get("client_context"))
                 try:
-                    result = handler(event, LambdaContext(request_id, message["timeout_ms"]))  # type: ignore[misc]
+                    result = handler(event, context)  # type: ignore[misc]
                 except Exception as e:  # noqa: BLE001 - the handler's failure is the result
                     doc = _error_document(e, request_id)
                     print(f"[ERROR] {doc['errorType']}: {doc['errorMessage']}")

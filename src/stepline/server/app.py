@@ -124,7 +124,8 @@ def create_app(config: Config, *, runtime: Any = None, statements: Any = None, f
             await authenticate(request, body)
             response = await run_in_threadpool(
                 lambda_edge.invoke, request.path_params["name"], body,
-                request.headers.get("x-amz-invocation-type"), request.headers.get("x-amz-log-type"))
+                request.headers.get("x-amz-invocation-type"), request.headers.get("x-amz-log-type"),
+                request.query_params.get("Qualifier"), request.headers.get("x-amz-client-context"))
             return Response(response.body, response.status, headers={**response.headers,
                                                                       "x-amzn-RequestId": request_id})
         except Exception as e:  # noqa: BLE001 - every failure becomes an AWS error document
