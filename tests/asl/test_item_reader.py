@@ -339,3 +339,30 @@ def test_result_writer_records_tolerated_failures_and_fails_on_a_missing_bucket(
     lost = run_to_completion(definition, ["ok"], objects=objects)
     assert lost.status == "FAILED" and lost.result["Error"] == "States.ResultWriterFailed"
     assert [e["type"] for e in lost.history][-3:] == ["MapRunFailed", "MapStateFailed", "ExecutionFailed"]
+
+
+def test_writer_config_without_a_bucket_shapes_the_state_output():
+    processor = {"P": {"Type": "Pass", "Parameters": {"pair.$": "States.Array($, $)"}, "OutputPath": "$.pair",
+                       "End": True}}
+    definition = result_writer_machine(processor)
+    config = definition["States"]["MapState"]["ResultWriter"] = {"WriterConfig": {"Transformation": "FLATTEN"}}
+    flat = run_to_completion(definition, ["a", "b"])
+    assert flat.result == ["a", "a", "b", "b"]
+    config["WriterConfig"]["Transformation"] = "COMPACT"
+    assert run_to_completion(definition, ["a", "b"]).result == [["a", "a"], ["b", "b"]]
+    config["WriterConfig"]["Transformation"] = "NONE"
+    records = run_to_completion(definition, ["a", "b"]).result
+    assert [(r["Input"], json.loads(r["Output"]), r["Status"]) for r in records] == [
+        ('"a"', ["a", "a"], "SUCCEEDED"), ('"b"', ["b", "b"], "SUCCEEDED")]
+
+
+def test_writer_config_jsonl_compact_files():
+    objects: dict[str, bytes | str] = {"result-bucket/.keep": ""}
+    definition = result_writer_machine({"P": {"Type": "Pass", "Parameters": {"v.$": "$"}, "End": True}})
+    definition["States"]["MapState"]["ResultWriter"]["WriterConfig"] = {"Transformation": "COMPACT",
+                                                                        "OutputType": "JSONL"}
+    out = run_to_completion(definition, [1, 2], objects=objects)
+    manifest = json.loads(objects["result-bucket/" + out.result["ResultWriterDetails"]["Key"]])
+    [entry] = manifest["ResultFiles"]["SUCCEEDED"]
+    assert entry["Key"].endswith("/SUCCEEDED_0.jsonl")
+    assert objects["result-bucket/" + entry["Key"]] == b'{"v":1}\n{"v":2}\n'

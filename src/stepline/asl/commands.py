@@ -94,6 +94,7 @@ class WriteResults:
     prefix: str
     map_run_arn: str
     executions: Any  # one record per child execution, as AWS writes them (ExecutionArn, Input, Status...)
+    writer_config: Any = None  # WriterConfig: OutputType JSON|JSONL, Transformation NONE|COMPACT|FLATTEN
 
 
 Command = RunTask | StartTimer | CancelTask | CancelTimer | ReadItems | WriteResults

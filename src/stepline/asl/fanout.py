@@ -200,15 +200,22 @@ MAX_ITEMS_LIMIT = 100_000_000  # ReaderConfig MaxItems: larger values read every
 class MapRun:
     """A Distributed Map's run: its map run ARN, and the lake read or write it waits on."""
 
-    __slots__ = ("fanout", "arn", "writer", "pending", "records", "started")
+    __slots__ = ("fanout", "arn", "writer", "writer_config", "pending", "records", "started")
 
     def __init__(self, fanout: Fanout, arn: str, writer: tuple[str, str, str] | None) -> None:
         self.fanout = fanout
         self.arn = arn
         self.writer = writer  # (resource, bucket, prefix) of the ResultWriter
+        config = (fanout.state.raw.get("ResultWriter") or {}).get("WriterConfig")
+        self.writer_config: dict[str, Any] = config if isinstance(config, dict) else {}
         self.pending: C.ReadItems | C.WriteResults | None = None
         self.records: list[dict[str, Any]] = []  # child execution records, for the ResultWriter
         self.started: dict[int, tuple[float, Any]] = {}  # child index -> (start time, input), for the ResultWriter
+
+    @property
+    def keeps_records(self) -> bool:
+        """Child execution records are written to S3, or are the output (Transformation NONE)."""
+        return self.writer is not None or self.writer_config.get("Transformation") == "NONE"
 
 
 def _read_command(ex: Execution, frame: Frame, state: State, reader: dict[str, Any], scope: D.Scope,
@@ -258,6 +265,7 @@ def on_lake_io(ex: Execution, inp: C.ItemsRead | C.ResultsWritten) -> None:
     run.pending = None
     fanout = run.fanout
     if fanout.frame.done or fanout.error is not None:
+        ex._map_runs.pop(fanout.frame.id, None)
         return
     if inp.error is not None:
         _fail(ex, fanout, inp.error, inp.cause or "")
@@ -291,11 +299,16 @@ def _run_finished(ex: Execution, run: MapRun) -> None:
     fanout = run.fanout
     frame = fanout.frame
     command = C.WriteResults(f"write/{frame.id}/{fanout.state.name}/{frame.retry_total}/{ex._last_id}",
-                             fanout.state.name, resource, bucket, prefix, run.arn,
-                             sorted(run.records, key=lambda r: r.pop("_index")))
-    run.records = []
+                             fanout.state.name, resource, bucket, prefix, run.arn, _records(run),
+                             dict(run.writer_config) or None)
     run.pending = command
     ex._commands.append(command)
+
+
+def _records(run: MapRun) -> list[dict[str, Any]]:
+    records = sorted(run.records, key=lambda r: r["_index"])
+    run.records = []
+    return [{k: v for k, v in r.items() if k != "_index"} for r in records]
 
 
 def _run_succeeded(ex: Execution, run: MapRun) -> None:
@@ -310,7 +323,16 @@ def _run_succeeded(ex: Execution, run: MapRun) -> None:
         _, bucket, prefix = run.writer
         output = {"MapRunArn": run.arn, "ResultWriterDetails": {"Bucket": bucket,
                                                                 "Key": result_key(prefix, run.arn, "manifest.json")}}
+    elif run.writer_config.get("Transformation") == "NONE":
+        output = _records(run)
+    elif run.writer_config.get("Transformation") == "FLATTEN":
+        output = flatten(output)
     ex._ready.append((frame, "complete", output, None))
+
+
+def flatten(outputs: list[Any]) -> list[Any]:
+    """WriterConfig Transformation FLATTEN: a child output that is an array gives its elements."""
+    return [v for out in outputs for v in (out if isinstance(out, list) else [out])]
 
 
 def result_key(prefix: str, map_run_arn: str, name: str) -> str:
@@ -396,7 +418,7 @@ def fill(ex: Execution, fanout: Fanout) -> None:
         child = ex._new_frame(fanout.graphs[0], fanout, index, fanout.vars, started)
         child.input = item
         run = ex._map_runs.get(frame.id) if fanout.distributed else None
-        if run is not None and run.writer is not None:
+        if run is not None and run.keeps_records:
             run.started[index] = (ex._now, item)
         fanout.children[index] = child
         fanout.running += 1
@@ -418,7 +440,7 @@ def child_done(ex: Execution, fanout: Fanout, child: Frame, ok: bool, value: Any
     if fanout.kind == "Map" and not fanout.distributed:
         ended = ex._emit(child, "MapIterationSucceeded" if ok else "MapIterationFailed", (state.name, child.index))
     run = ex._map_runs.get(frame.id) if fanout.distributed else None
-    if run is not None and run.writer is not None:
+    if run is not None and run.keeps_records:
         run.records.append(_child_record(ex, run, child.index, ok, value))
     if ok:
         fanout.results[child.index] = value

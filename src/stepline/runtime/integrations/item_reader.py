@@ -326,21 +326,31 @@ def _compact(value: Any) -> bytes:
 
 
 def write_results(command: C.WriteResults, store: ObjectStore) -> None:
-    """manifest.json plus SUCCEEDED_0.json / FAILED_0.json under ``<Prefix>/<map run id>/``."""
-    from stepline.asl.fanout import result_key
+    """manifest.json plus SUCCEEDED_0.json / FAILED_0.json under ``<Prefix>/<map run id>/``, shaped
+    by WriterConfig: Transformation NONE (the execution records, the default), COMPACT (the
+    outputs) or FLATTEN (the outputs, arrays flattened); OutputType JSON (an array) or JSONL."""
+    from stepline.asl.fanout import flatten, result_key
 
     if command.resource.rpartition(":::")[2] != "s3:putObject":
         raise StatesError(errors.RESULT_WRITER_FAILED, f"The ResultWriter resource '{command.resource}' is not supported")
     if not command.bucket:
         raise StatesError(errors.RESULT_WRITER_FAILED, "The ResultWriter Parameters must specify a Bucket")
+    config = command.writer_config if isinstance(command.writer_config, dict) else {}
+    transformation = config.get("Transformation", "NONE")
+    jsonl = config.get("OutputType") == "JSONL"
     files: dict[str, list[dict[str, Any]]] = {"FAILED": [], "PENDING": [], "SUCCEEDED": []}
     for status in ("SUCCEEDED", "FAILED"):
-        records = [r for r in command.executions if r.get("Status") == status]
-        if records:
-            key = result_key(command.prefix, command.map_run_arn, f"{status}_0.json")
-            body = _compact(records)
-            store.put(command.bucket, key, body)
-            files[status].append({"Key": key, "Size": len(body)})
+        records: list[Any] = [r for r in command.executions if r.get("Status") == status]
+        if not records:
+            continue
+        if status == "SUCCEEDED" and transformation in ("COMPACT", "FLATTEN"):  # a failed record stays whole
+            records = [json.loads(r["Output"]) for r in records]
+            if transformation == "FLATTEN":
+                records = flatten(records)
+        key = result_key(command.prefix, command.map_run_arn, f"{status}_0.json" + ("l" if jsonl else ""))
+        body = b"".join(_compact(r) + b"\n" for r in records) if jsonl else _compact(records)
+        store.put(command.bucket, key, body)
+        files[status].append({"Key": key, "Size": len(body)})
     manifest = {"DestinationBucket": command.bucket, "MapRunArn": command.map_run_arn, "ResultFiles": files}
     store.put(command.bucket, result_key(command.prefix, command.map_run_arn, "manifest.json"), _compact(manifest))
 
