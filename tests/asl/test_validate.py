@@ -242,3 +242,26 @@ def test_aws_result_shape() -> None:
          "location": "/States/A/Next"},
         {"severity": "ERROR", "code": "MISSING_END_STATE", "message": "Workflow has no terminal state"},
     ]
+
+
+_BAD_TIMESTAMPS = ["2016-03-14 01:59:00Z", "2016-03-14T01:59:00", "2016-13-14T01:59:00Z", "2016-12-05T25:29:29Z",
+                   "2016-03-14t01:59:00z", "2016-02-30T01:59:00Z", "2016-03-14T01:59:00+0100", "05-12-2016T21:29:29Z",
+                   "2016-03-14T01:59Z", "2016-03-14T01:59:00.Z", 1457920740]
+
+
+@pytest.mark.parametrize("stamp", _BAD_TIMESTAMPS)
+def test_literal_timestamps_must_be_rfc3339(stamp):
+    wait = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Timestamp": stamp, "End": True}}}
+    choice = {"StartAt": "C", "States": {
+        "C": {"Type": "Choice", "Default": "D",
+              "Choices": [{"Not": {"Variable": "$.t", "TimestampLessThanEquals": stamp}, "Next": "D"}]},
+        "D": {"Type": "Succeed"}}}
+    assert [(d.code, d.location) for d in validate(wait)] == [("SCHEMA_VALIDATION_FAILED", "/States/W/Timestamp")]
+    assert [(d.code, d.location) for d in validate(choice)] == [
+        ("SCHEMA_VALIDATION_FAILED", "/States/C/Choices[0]/Not/TimestampLessThanEquals")]
+
+
+@pytest.mark.parametrize("stamp", ["2016-03-14T01:59:00Z", "2016-03-14T01:59:00.123456789Z", "2016-03-14T01:59:00-05:30"])
+def test_rfc3339_literal_timestamps_are_accepted(stamp):
+    wait = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Timestamp": stamp, "End": True}}}
+    assert validate(wait) == []
