@@ -225,3 +225,38 @@ def test_svl_s3query_summary_carries_the_query_id(pg, ext, tmp_path):
     assert d["RedshiftQueryId"] > 0
     # the materialised rows are gone after the statement: nothing is left in the temporary schema
     assert pg.value("select count(*) from pg_class where relpersistence = 't' and relname like 'stepline_lake_%'") == 0
+
+
+def test_copy_column_list_json_and_missing_relations(pg, tmp_path):
+    _table(pg)
+    _write(tmp_path, "cols/a.txt", "7|seven\n8|eight\n")
+    assert pg.ok(f"COPY t (id, name) FROM 's3://wb/cols/' iam_role '{ROLE}'")["ResultRows"] == 2
+    assert pg.rows("select name, price from t where id = 8") == [{"name": "eight", "price": None}]
+    _write(tmp_path, "js/a.json", '{"id": 9, "name": "nine", "price": 9.5, "day": "2024-05-01"}\n{"id": 10}\n')
+    assert pg.ok(f"COPY t FROM 's3://wb/js/' iam_role '{ROLE}' FORMAT JSON 'auto'")["ResultRows"] == 2
+    assert pg.rows("select day::varchar as day from t where id in (9, 10) order by id") == [
+        {"day": "2024-05-01"}, {"day": None}]
+    assert 'relation "nope" does not exist' in pg.failed(f"COPY nope FROM 's3://wb/cols/' iam_role '{ROLE}'")
+    assert 'column "zz" of relation "t" does not exist' in pg.failed(
+        f"COPY t (id, zz) FROM 's3://wb/cols/' iam_role '{ROLE}'")
+    assert "does not exist" in pg.failed(f"COPY t FROM 's3://wb/nothing/' iam_role '{ROLE}'")
+
+
+def test_external_table_created_on_postgres(pg, ext, tmp_path):
+    pg.ok(f"create external schema {ext} from data catalog database 'lakedb' iam_role '{ROLE}' "
+          "create external database if not exists")
+    _write(tmp_path, "things/kind=a/1.txt", "id|name\n1|one\n2|two\n")
+    _write(tmp_path, "things/kind=b/1.txt", "id|name\n3|three\n")
+    pg.ok(f"""create external table {ext}.things (id int, name varchar(10)) partitioned by (kind varchar(5))
+              row format delimited fields terminated by '|' stored as textfile
+              location 's3://wb/things/' table properties ('skip.header.line.count'='1')""")
+    assert pg.rows(f"select id, name, kind from {ext}.things where kind = 'a' order by id") == [
+        {"id": 1, "name": "one", "kind": "a"}, {"id": 2, "name": "two", "kind": "a"}]
+    # a filter on one alias prunes that reference only
+    assert pg.value(f"select count(*) from {ext}.things t1, {ext}.things t2 where t1.kind = 'b'") == 3
+    scans = pg.rows("select qualified_partitions, total_partitions from svl_s3query_summary order by starttime")
+    assert scans[0] == {"qualified_partitions": 1, "total_partitions": 2}
+    cols = pg.rows(f"select column_name, data_type from information_schema.columns "
+                   f"where table_schema = '{ext}' and table_name = 'things' order by ordinal_position")
+    assert [(c["column_name"], c["data_type"]) for c in cols] == [
+        ("id", "integer"), ("name", "character varying"), ("kind", "character varying")]
