@@ -163,3 +163,33 @@ def test_store_appends_log_entries_and_refuses_a_position_twice(tmp_path, kind):
     store.append_many([Append(rec, [], {"seed": 7, "log": [["start", 9]]}, [["input", 10]], 1)])
     assert store.load_snapshot(rec.arn) == {"seed": 7, "log": [["start", 9], ["input", 10]]}
     assert store.log_rows(rec.arn) == 2
+
+
+def test_old_format_failed_execution_redrives_and_appends_after_its_log(tmp_path):
+    failing = {"StartAt": "Pause", "States": {"Pause": {"Type": "Wait", "Seconds": 1, "Next": "Broken"},
+                                              "Broken": {"Type": "Fail", "Error": "Broken", "Cause": "always"}}}
+    clock = VirtualClock()
+    rt, _ = _runtime(tmp_path, clock)
+    machine = rt.api.call("CreateStateMachine", {"name": "f", "definition": json.dumps(failing),
+                                                 "roleArn": ROLE})["stateMachineArn"]
+    arn = rt.api.call("StartExecution", {"stateMachineArn": machine})["executionArn"]
+    assert rt.run_until_complete(arn, timeout=30).status == "FAILED"
+    whole = rt.store.load_snapshot(arn)
+    rt.stop()
+    db = sqlite3.connect(str(tmp_path / "control.sqlite"))
+    with db:
+        db.execute("update executions set snapshot = ? where arn = ?", (json.dumps(whole), arn))
+        db.execute("drop table snapshot_log")
+    db.close()
+
+    rt2, resumed = _runtime(tmp_path, clock)
+    assert resumed == []
+    rt2.api.call("RedriveExecution", {"executionArn": arn})
+    record = rt2.run_until_complete(arn, timeout=30)
+    types = [e["type"] for e in rt2.store.history(arn)]
+    snapshot = rt2.store.load_snapshot(arn)
+    rt2.stop()
+    assert record.status == "FAILED" and record.redrive_count == 1 and record.error == "Broken"
+    assert types.count("ExecutionRedriven") == 1 and types[-1] == "ExecutionFailed"
+    assert [seq for seq, _ in _rows(tmp_path)] == [len(whole["log"])]  # only the redrive, after the old log
+    assert snapshot["log"] == [*whole["log"], ["redrive", snapshot["log"][-1][1]]]
