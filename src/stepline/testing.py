@@ -9,7 +9,7 @@ A Wait of an hour takes no time: the clock jumps to the next timer whenever noth
 A Distributed Map's ItemReader and ResultWriter use ``objects``: a mapping ``"bucket/key" ->
 content`` or a directory laid out as a lake (``<dir>/<bucket>/<key>``, e.g. ``data_dir / "lake"``)::
 
-    run_to_completion(definition, {"key": "rows.csv"}, objects={"my-bucket/rows.csv": "id\n1\n2\n"})
+    run_to_completion(definition, {"key": "rows.csv"}, objects={"my-bucket/rows.csv": "id\\n1\\n2\\n"})
 """
 
 from __future__ import annotations
