@@ -22,7 +22,7 @@ class Integration(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Resource:
-    family: str  # redshiftdata | lambda | lambda-invoke | states | glue | glue-sdk | unknown
+    family: str  # redshiftdata | lambda | lambda-invoke | states | glue | glue-sdk | athena | athena-sdk | unknown
     action: str  # e.g. executeStatement, startExecution, the function name
     pattern: str  # "" | "sync" | "sync:2" | "waitForTaskToken"
     arn: str
@@ -40,6 +40,9 @@ def parse_resource(arn: str) -> Resource:
         return Resource("glue-sdk", base.rsplit(":", 1)[1], pattern, arn)
     if base == "arn:aws:states:::glue:startJobRun":
         return Resource("glue", "startJobRun", pattern, arn)
+    if base.startswith(("arn:aws:states:::athena:", "arn:aws:states:::aws-sdk:athena:")):
+        family = "athena-sdk" if ":aws-sdk:" in base else "athena"
+        return Resource(family, base.rsplit(":", 1)[1], pattern, arn)
     if base == "arn:aws:states:::lambda:invoke":
         return Resource("lambda-invoke", "invoke", pattern, arn)
     if base.startswith("arn:aws:lambda:") and ":function:" in base:
@@ -53,6 +56,7 @@ class Integrations:
     """The registry the engine calls; built once by ``build_runtime``."""
 
     def __init__(self, *, statements: Any = None, functions: Any = None) -> None:
+        from stepline.runtime.integrations.athena import AthenaTasks
         from stepline.runtime.integrations.callbacks import Callbacks
         from stepline.runtime.integrations.glue import GlueTasks
         from stepline.runtime.integrations.item_reader import LakeItemReader
@@ -66,9 +70,11 @@ class Integrations:
         self.callbacks = Callbacks()
         self.item_reader = LakeItemReader()  # a Distributed Map's ItemReader/ResultWriter over the lake
         self.glue = GlueTasks(statements)
+        self.athena = AthenaTasks(statements)
         self._by_family: dict[str, Any] = {
             "redshiftdata": self.redshift, "lambda": self.lambdas, "lambda-invoke": self.lambdas,
             "states": self.nested, "glue": self.glue, "glue-sdk": self.glue,
+            "athena": self.athena, "athena-sdk": self.athena,
         }
 
     def bind(self, service: Any) -> None:
@@ -76,7 +82,7 @@ class Integrations:
         Glue the configuration holding its crawlers and jobs, and the item reader the data
         directory whose lake it reads."""
         self.nested.service = service
-        self.glue.config = service.config
+        self.glue.config = self.athena.config = service.config
         self.item_reader.data_dir = service.config.data_dir
 
     def run(self, task: C.RunTask, ctx: Any) -> None:
@@ -95,11 +101,13 @@ class Integrations:
         self.callbacks.cancel(execution_arn, task_id)
         self.nested.cancel(execution_arn, task_id)
         self.glue.cancel(execution_arn, task_id)
+        self.athena.cancel(execution_arn, task_id)
 
     def cancel_execution(self, execution_arn: str) -> None:
         self.callbacks.cancel_execution(execution_arn)
         self.nested.cancel_execution(execution_arn)
         self.glue.cancel_execution(execution_arn)
+        self.athena.cancel_execution(execution_arn)
 
 
 def sdk_error_name(service: str, code: str) -> str:

@@ -20,11 +20,12 @@ from stepline.asl import commands as C
 from stepline.errors import SteplineError
 
 SERVICE = "Glue"
-_DATES = frozenset({"StartedOn", "LastModifiedOn", "CompletedOn", "CreationTime", "LastUpdated", "StartTime"})
+_DATES = frozenset({"StartedOn", "LastModifiedOn", "CompletedOn", "CreationTime", "LastUpdated", "StartTime",
+                    "SubmissionDateTime", "CompletionDateTime"})  # Glue's and Athena's
 
 
 def task_json(value: Any) -> Any:
-    """Glue's epoch-second dates as epoch milliseconds, everything else as is."""
+    """Epoch-second dates (Glue's, Athena's) as epoch milliseconds, everything else as is."""
     if isinstance(value, dict):
         return {k: (int(round(v * 1000)) if k in _DATES and isinstance(v, (int, float)) else task_json(v))
                 for k, v in value.items()}
