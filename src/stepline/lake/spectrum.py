@@ -409,11 +409,18 @@ def prepare_external(ctx: ExtensionContext, sql: str) -> str:
 
 def release_external(ctx: ExtensionContext) -> None:
     """Drop the temporary tables ``prepare_external`` made on this statement's connection."""
+    for name in sorted(_TEMPS.pop(_connection_key(ctx), set())):
+        ctx.execute(f"DROP TABLE IF EXISTS pg_temp.{sql_ident(name)}")
+
+
+def _connection_key(ctx: ExtensionContext) -> Any:
+    """What identifies the statement's connection (its temporary tables live as long as it does)."""
+    conn = getattr(ctx, "conn", None)
+    if conn is not None:
+        return conn
     from stepline.sql.backends.postgres import raw_connection
 
-    con = raw_connection(ctx.execute("SELECT 1"))
-    for name in sorted(_TEMPS.pop(con, set())):
-        ctx.execute(f"DROP TABLE IF EXISTS pg_temp.{sql_ident(name)}")
+    return raw_connection(ctx.execute("SELECT 1"))
 
 
 def _materialise(ctx: ExtensionContext, table: TableDef, files: list[str]) -> str:
@@ -422,13 +429,14 @@ def _materialise(ctx: ExtensionContext, table: TableDef, files: list[str]) -> st
     from stepline.sql.backends.postgres import copy_arrow_in, raw_connection
 
     con = raw_connection(ctx.execute("SELECT 1"))
-    digest = hashlib.sha1(f"{table.database}.{table.name}:{len(_TEMPS.get(con, ()))}".encode()).hexdigest()[:12]
+    key = _connection_key(ctx)
+    digest = hashlib.sha1(f"{table.database}.{table.name}:{len(_TEMPS.get(key, ()))}".encode()).hexdigest()[:12]
     name = f"stepline_lake_{digest}"
     cols = (*table.columns, *table.partition_keys)
     ctx.execute(f"DROP TABLE IF EXISTS pg_temp.{sql_ident(name)}")
     ctx.execute(f"CREATE TEMPORARY TABLE {sql_ident(name)} ("
                 + ", ".join(f"{sql_ident(c.name)} {pg_type(c.type)}" for c in cols) + ")")
-    _TEMPS.setdefault(con, set()).add(name)
+    _TEMPS.setdefault(key, set()).add(name)
     ctx.execute(f"GRANT SELECT ON pg_temp.{sql_ident(name)} TO PUBLIC")  # the statement may run under SET ROLE
     if files:
         duck = duckdb.connect()
