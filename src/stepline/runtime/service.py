@@ -213,9 +213,11 @@ class StepFunctionsService:
                 if record.input == text and (record.status == "RUNNING" or reuse_closed):
                     return record
                 raise ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
+        qualifier = arns.state_machine_parts(machine_arn)[2]
+        version_arn = f"{machine.arn}:{qualifier}" if qualifier is not None and qualifier.isdigit() else None
         record = ExecutionRecord(arn, machine.arn, name, "RUNNING", self.clock.now(), text, machine.definition,
                                  role_arn=machine.role_arn, parent_arn=parent_arn,
-                                 revision_id=machine.revision_id, express=express)
+                                 revision_id=machine.revision_id, version_arn=version_arn, express=express)
         context = C.ExecutionContext(arn, name, machine.arn, machine.name, record.start_date, machine.role_arn)
         try:
             live = self.engine.launch(record, self.load(machine.definition), value, context)

@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from stepline import arns
 from stepline.errors import Invalid, SteplineError
 from stepline.runtime.service import StepFunctionsService
 from stepline.runtime.stores.base import ExecutionRecord, MachineRecord
@@ -68,7 +69,7 @@ def _version_arn(m: MachineRecord) -> str | None:
     return f"{m.arn}:{m.versions[-1]['number']}" if m.versions else None
 
 
-def _redrive_status(r: ExecutionRecord) -> tuple[str, str | None]:
+def redrive_status(r: ExecutionRecord) -> tuple[str, str | None]:
     if r.express:
         return "NOT_REDRIVABLE", "Execution is an EXPRESS execution"
     if r.status == "RUNNING":
@@ -79,7 +80,7 @@ def _redrive_status(r: ExecutionRecord) -> tuple[str, str | None]:
 
 
 def execution_shape(r: ExecutionRecord) -> dict[str, Any]:
-    status, reason = _redrive_status(r)
+    status, reason = redrive_status(r)
     return _drop_none({
         "executionArn": r.arn, "stateMachineArn": r.machine_arn, "name": r.name, "status": r.status,
         "startDate": r.start_date, "stopDate": r.stop_date, "input": r.input, "inputDetails": {"included": True},
@@ -186,14 +187,23 @@ class StepFunctionsApi:
         status = q.get("statusFilter")
         if status == "PENDING_REDRIVE":
             status = None
-        records = self.service.list_executions(_required(q, "stateMachineArn"), status)
+        machine_arn = _required(q, "stateMachineArn")
+        qualifier = arns.state_machine_parts(machine_arn)[2]
+        if qualifier is not None and qualifier.isdigit():  # a version's ARN: the executions it started
+            self.service.machine(machine_arn)
+            base = self.service.machine(machine_arn.rsplit(":", 1)[0]).arn
+            records = [r for r in self.service.list_executions(base, status)
+                       if r.version_arn == f"{base}:{qualifier}"]
+        else:
+            records = self.service.list_executions(machine_arn, status)
         if q.get("redriveFilter") == "REDRIVEN":
             records = [r for r in records if r.redrive_count > 0]
         elif q.get("redriveFilter") == "NOT_REDRIVEN":
             records = [r for r in records if r.redrive_count == 0]
         items = [_drop_none({"executionArn": r.arn, "stateMachineArn": r.machine_arn, "name": r.name,
                              "status": r.status, "startDate": r.start_date, "stopDate": r.stop_date,
-                             "redriveCount": r.redrive_count, "redriveDate": r.redrive_date}) for r in records]
+                             "redriveCount": r.redrive_count, "redriveDate": r.redrive_date,
+                             "stateMachineVersionArn": r.version_arn}) for r in records]
         page, nxt = _page(items, q, f"executions:{q['stateMachineArn']}:{status}")
         return _drop_none({"executions": page, "nextToken": nxt})
 

@@ -3,13 +3,21 @@
 The child records its parent (``ExecutionRecord.parent_arn``); the child's name, when the task
 does not set one, is derived from (parent execution, task id) so that re-running the attempt after
 a crash finds the child already started instead of starting a second one.
-``.sync`` outputs DescribeExecution with Input/Output as JSON text, ``.sync:2`` with them parsed;
-dates are epoch milliseconds as in every SDK-shaped task output.
+
+What the parent records, as AWS does: the request-response output and the ``.sync`` TaskSubmitted
+output are StartExecution's response (ExecutionArn, StartDate) with its HTTP metadata
+(SdkHttpMetadata, SdkResponseMetadata); ``.sync`` then outputs DescribeExecution with Input/Output
+as JSON text, ``.sync:2`` with them parsed; dates are epoch milliseconds as in every SDK-shaped
+task output. The child is linked to its parent the way AWS links them: the parent passes
+``"AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id"`` in the child's Input, which
+then shows in the child's DescribeExecution input (the API has no parent field).
 https://docs.aws.amazon.com/step-functions/latest/dg/connect-stepfunctions.html
+https://docs.aws.amazon.com/step-functions/latest/dg/concepts-nested-workflows.html
 """
 
 from __future__ import annotations
 
+import email.utils
 import json
 import threading
 import uuid
@@ -30,7 +38,26 @@ def _ms(epoch: float | None) -> int | None:
     return None if epoch is None else int(round(epoch * 1000))
 
 
+def with_sdk_metadata(response: dict[str, Any], request_id: str | None = None) -> dict[str, Any]:
+    """An optimized integration's request-response output: the API response plus the HTTP
+    response it came in (Step Functions' JSON 1.0 headers) and its request id."""
+    request_id = request_id or str(uuid.uuid4())
+    body = json.dumps({k[0].lower() + k[1:]: v / 1000 if k.endswith("Date") else v for k, v in response.items()},
+                      separators=(",", ":"))
+    headers = {"x-amzn-RequestId": request_id, "connection": "keep-alive", "Content-Length": str(len(body)),
+               "Date": email.utils.formatdate(usegmt=True), "Content-Type": "application/x-amz-json-1.0"}
+    out = {**response,
+           "SdkHttpMetadata": {"AllHttpHeaders": {k: [v] for k, v in headers.items()},
+                               "HttpHeaders": dict(sorted(headers.items(), key=lambda kv: kv[0].lower())),
+                               "HttpStatusCode": 200},
+           "SdkResponseMetadata": {"RequestId": request_id}}
+    return dict(sorted(out.items()))
+
+
 def describe_output(record: ExecutionRecord, parsed: bool) -> dict[str, Any]:
+    from stepline.runtime.sfnapi import redrive_status
+
+    status, reason = redrive_status(record)
     out: dict[str, Any] = {
         "ExecutionArn": record.arn,
         "Input": json.loads(record.input) if parsed else record.input,
@@ -41,8 +68,12 @@ def describe_output(record: ExecutionRecord, parsed: bool) -> dict[str, Any]:
         "Status": record.status,
         "StopDate": _ms(record.stop_date),
         "RedriveCount": record.redrive_count,
-        "RedriveStatus": "NOT_REDRIVABLE",
+        "RedriveStatus": status,
     }
+    if reason is not None:
+        out["RedriveStatusReason"] = reason
+    if record.version_arn is not None:
+        out["StateMachineVersionArn"] = record.version_arn
     if record.status == "SUCCEEDED":
         out["Output"] = json.loads(record.output) if parsed and record.output is not None else record.output
         out["OutputDetails"] = {"Included": True}
@@ -81,7 +112,7 @@ class NestedExecutions:
         except SteplineError as e:
             ctx.report(C.TaskFailed(task.task_id, error_name(e.code), e.message))
             return
-        started = {"ExecutionArn": child.arn, "StartDate": _ms(child.start_date)}
+        started = with_sdk_metadata({"ExecutionArn": child.arn, "StartDate": _ms(child.start_date)})
         if pattern not in ("sync", "sync:2"):
             ctx.report(C.TaskSucceeded(task.task_id, started))
             return
