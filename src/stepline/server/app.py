@@ -27,7 +27,7 @@ from stepline.config import Config
 from stepline.functions import LocalFunctions
 from stepline.parameters import Parameters
 from stepline.server import awsjson, errors
-from stepline.server.apis import glue, lambda_, redshift_data, secretsmanager, ssm, stepfunctions
+from stepline.server.apis import athena, glue, lambda_, redshift_data, secretsmanager, ssm, stepfunctions
 from stepline.server.sigv4 import Verifier
 
 log = logging.getLogger("stepline.server")
@@ -91,6 +91,7 @@ def create_app(config: Config, *, runtime: Any = None, statements: Any = None, f
         ssm.TARGET: (ssm.JSON_VERSION, ssm.SsmEdge(services.parameters)),
         secretsmanager.TARGET: (secretsmanager.JSON_VERSION, secretsmanager.SecretsManagerEdge(services.parameters)),
         glue.TARGET: (glue.JSON_VERSION, glue.GlueEdge.from_services(services)),
+        athena.TARGET: (athena.JSON_VERSION, athena.AthenaEdge.from_services(services)),
     }
     lambda_edge = lambda_.LambdaEdge(services.functions, redact)
 
@@ -135,7 +136,7 @@ def create_app(config: Config, *, runtime: Any = None, statements: Any = None, f
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok", "services": ["stepfunctions", "redshift-data", "lambda", "ssm",
-                                                          "secretsmanager", "glue"],
+                                                          "secretsmanager", "glue", "athena"],
                              "functions": services.functions.names() if services.functions else [],
                              "authentication": "sigv4" if verifier.enabled else "development"})
 
@@ -154,6 +155,7 @@ def create_app(config: Config, *, runtime: Any = None, statements: Any = None, f
         Route("/", aws_json, methods=["POST"]),
         Route("/2015-03-31/functions/{name:path}/invocations", lambda_invoke, methods=["POST"]),
         Route("/health", health, methods=["GET"]),
+        athena.rest_route(targets[athena.TARGET][1], authenticate, redact),
     ], lifespan=lifespan)
     app.state.services = services
     return app
