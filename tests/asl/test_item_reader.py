@@ -366,3 +366,16 @@ def test_writer_config_jsonl_compact_files():
     [entry] = manifest["ResultFiles"]["SUCCEEDED"]
     assert entry["Key"].endswith("/SUCCEEDED_0.jsonl")
     assert objects["result-bucket/" + entry["Key"]] == b'{"v":1}\n{"v":2}\n'
+
+
+def test_athena_data_manifest_reads_each_listed_file():
+    objects = {"athena/results/manifest.csv": "s3://athena/results/part-0.jsonl\ns3://athena/results/part-1.jsonl\n",
+               "athena/results/part-0.jsonl": '{"n": 1}\n{"n": 2}\n', "athena/results/part-1.jsonl": '{"n": 3}\n'}
+    reader = {"Resource": "arn:aws:states:::s3:getObject",
+              "ReaderConfig": {"ManifestType": "ATHENA_DATA", "InputType": "JSONL", "MaxItems": 2},
+              "Parameters": {"Bucket": "athena", "Key": "results/manifest.csv"}}
+    out = run_to_completion(machine(reader), {}, objects=objects)
+    assert out.result == [{"n": 1}, {"n": 2}]
+    del objects["athena/results/part-0.jsonl"]
+    missing = run_to_completion(machine(reader), {}, objects=objects)
+    assert missing.result == {"Error": "States.ItemReaderFailed", "Cause": NO_SUCH_KEY}

@@ -381,9 +381,10 @@ class LakeItemReader:
         self.data_dir = data_dir
 
     def run(self, command: C.ReadItems | C.WriteResults, ctx: Any) -> None:
-        if self.data_dir is None:
-            raise RuntimeError("the item reader has no data directory")
         from stepline.lake.paths import lake_root
 
-        store = LakeObjects(lake_root(Path(self.data_dir)))
+        if self.data_dir is None:  # a registry never bound to a service: there is no lake
+            store: ObjectStore = MemoryObjects({})
+        else:
+            store = LakeObjects(lake_root(Path(self.data_dir)))
         ctx.spawn(lambda: ctx.report(answer(command, store)))
