@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import psycopg
@@ -171,7 +172,7 @@ def arrow_batches(con: psycopg.Connection, sql: str, batch_rows: int = 50_000) -
     from decimal import Decimal
 
     idle = con.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-    cur = con.cursor(name=f"stepline_arrow_{id(con)}", withhold=idle)
+    cur = con.cursor(name=f"stepline_arrow_{uuid.uuid4().hex}", withhold=idle)
     cur.execute(sql)
     first = cur.fetchmany(batch_rows)
     fields = []
