@@ -66,7 +66,8 @@ class RemoteApi:
         key, secret = (creds.access_key, creds.secret_key) if creds else ("stepline", "stepline")
         self.client = session.create_client(service, endpoint_url=endpoint_url, region_name=region,
                                             aws_access_key_id=key, aws_secret_access_key=secret,
-                                            config=BotoConfig(retries={"max_attempts": 1}))
+                                            config=BotoConfig(retries={"max_attempts": 1},
+                                                              inject_host_prefix=False))  # no "sync-" host
 
     def call(self, operation: str, request: dict[str, Any], principal: Any = None) -> dict[str, Any]:
         from botocore import xform_name
