@@ -1,4 +1,6 @@
 """Lake commands for the ``stepline`` CLI: ``crawl``, ``catalog``, ``load``, ``datagen``.
+``crawl --crawler NAME`` and ``load --job NAME`` run what ``[crawlers.NAME]`` and ``[jobs.NAME]``
+of ``stepline.toml`` define, the same crawlers and jobs the Glue task resources start.
 
 ``register(subparsers)`` adds them; each handler returns an exit code and raises
 ``SteplineError`` subclasses for the CLI's one error mapping.
@@ -23,9 +25,10 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("crawl", help="infer a table from files under an s3:// prefix and catalog it")
-    p.add_argument("location", help="s3://bucket/prefix/ (stored under <data-dir>/lake/bucket/prefix/)")
-    p.add_argument("--database", required=True, help="catalog database (created if missing)")
+    p.add_argument("location", nargs="?", help="s3://bucket/prefix/ (stored under <data-dir>/lake/bucket/prefix/)")
+    p.add_argument("--database", help="catalog database (created if missing)")
     p.add_argument("--table", help="table name (default: the prefix's last folder)")
+    p.add_argument("--crawler", metavar="NAME", help="run the crawler [crawlers.NAME] of stepline.toml instead")
     _common(p)
     p.set_defaults(handler=_crawl)
 
@@ -37,10 +40,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_catalog)
 
     p = sub.add_parser("load", help="load a catalog or warehouse table into a warehouse table (merge on keys)")
-    p.add_argument("--source", required=True, help="catalog db.table or warehouse schema.table")
-    p.add_argument("--target", required=True, help="warehouse schema.table")
-    p.add_argument("--columns", default="", help="comma-separated columns to select (default: all)")
-    p.add_argument("--keys", default="", help="comma-separated matching keys (default: append)")
+    p.add_argument("--job", metavar="NAME", help="the load of [jobs.NAME] in stepline.toml (the flags below "
+                                                 "override its settings)")
+    p.add_argument("--source", help="catalog db.table or warehouse schema.table")
+    p.add_argument("--target", help="warehouse schema.table")
+    p.add_argument("--columns", help="comma-separated columns to select (default: all)")
+    p.add_argument("--keys", help="comma-separated matching keys (default: append)")
     p.add_argument("--keep-duplicates", action="store_true", help="do not drop duplicate rows")
     _common(p)
     p.set_defaults(handler=_load)
@@ -65,18 +70,36 @@ def _emit(args: argparse.Namespace, data: Any, lines: list[str]) -> int:
 
 def _crawl(args: argparse.Namespace) -> int:
     from stepline.lake.crawler import crawl
+    from stepline.lake.glue import run_crawler
+    from stepline.lake.paths import LakeError
     from stepline.lake.views import expose_in_warehouse
 
     config = _config(args)
-    r = crawl(args.location, args.database, data_dir=config.data_dir, table=args.table)
-    views = expose_in_warehouse(config, r.database)
-    lines = [f"{r.database}.{r.table} v{r.version}: {r.classification}, {r.columns} columns, "
-             f"{r.record_count} records in {r.files} files ({r.size_bytes} bytes), "
-             f"partitions {'/'.join(r.partition_keys) or 'none'} (+{r.partitions_added})"]
-    lines += [f"  schema change: {c}" for c in r.changes]
+    if args.crawler:
+        if args.location or args.database or args.table:
+            raise LakeError("crawl --crawler takes its targets and database from stepline.toml: "
+                            "give no location, --database or --table")
+        crawler = config.crawlers.get(args.crawler)
+        if crawler is None:
+            raise LakeError(f"no crawler '{args.crawler}' in [crawlers] of the configuration "
+                            f"(known: {', '.join(sorted(config.crawlers)) or 'none'})")
+        reports = run_crawler(crawler, config.data_dir)
+    elif not args.location or not args.database:
+        raise LakeError("crawl needs an s3:// location and --database (or --crawler NAME)")
+    else:
+        reports = [crawl(args.location, args.database, data_dir=config.data_dir, table=args.table)]
+    lines = []
+    for r in reports:
+        lines += [f"{r.database}.{r.table} v{r.version}: {r.classification}, {r.columns} columns, "
+                  f"{r.record_count} records in {r.files} files ({r.size_bytes} bytes), "
+                  f"partitions {'/'.join(r.partition_keys) or 'none'} (+{r.partitions_added})"]
+        lines += [f"  schema change: {c}" for c in r.changes]
+    views = expose_in_warehouse(config, reports[0].database)
     if views is not None:
-        lines.append(f'  queryable as "{r.database}"."{r.table}" ({views} catalog view(s) in the warehouse)')
-    return _emit(args, asdict(r), lines)
+        lines += [f'  queryable as "{r.database}"."{r.table}"' for r in reports]
+        lines.append(f"  ({views} catalog view(s) of {reports[0].database} in the warehouse)")
+    data = [asdict(r) for r in reports] if args.crawler else asdict(reports[0])
+    return _emit(args, data, lines)
 
 
 def _split(name: str | None, what: str) -> tuple[str, str]:
@@ -122,19 +145,40 @@ def _catalog(args: argparse.Namespace) -> int:
 def _load(args: argparse.Namespace) -> int:
     import duckdb
 
-    from stepline.lake.loads import LoadSpec, run_load
+    from stepline.lake.loads import run_load
 
     config = _config(args)
     path = config.warehouse.path or str(Path(config.data_dir) / "warehouse.duckdb")
-    spec = LoadSpec(args.source, args.target, tuple(c.strip() for c in args.columns.split(",") if c.strip()),
-                    not args.keep_duplicates, tuple(k.strip() for k in args.keys.split(",") if k.strip()))
+    spec = _load_spec(args, config)
     conn = duckdb.connect(path)
     try:
         r = run_load(conn, spec, data_dir=config.data_dir)
     finally:
         conn.close()
-    return _emit(args, asdict(r), [f"{args.target}: {r.source_rows} source rows, {r.inserted} inserted, "
+    return _emit(args, asdict(r), [f"{spec.target}: {r.source_rows} source rows, {r.inserted} inserted, "
                                    f"{r.updated} updated{' (table created)' if r.created else ''}"])
+
+
+def _load_spec(args: argparse.Namespace, config: Config) -> Any:
+    """The flags' load, or the configured job's with the given flags applied as a run's arguments."""
+    from stepline.lake.glue import load_spec
+    from stepline.lake.loads import LoadSpec
+    from stepline.lake.paths import LakeError
+
+    flags = {f"--{k}": v for k, v in (("source", args.source), ("target", args.target),
+                                      ("columns", args.columns), ("keys", args.keys)) if v is not None}
+    if args.keep_duplicates:
+        flags["--distinct"] = "false"
+    if args.job:
+        job = config.jobs.get(args.job)
+        if job is None:
+            raise LakeError(f"no job '{args.job}' in [jobs] of the configuration "
+                            f"(known: {', '.join(sorted(config.jobs)) or 'none'})")
+        return load_spec(job, flags)
+    if args.source is None or args.target is None:
+        raise LakeError("load needs --source and --target (or --job NAME)")
+    names = lambda text: tuple(n.strip() for n in (text or "").split(",") if n.strip())  # noqa: E731
+    return LoadSpec(args.source, args.target, names(args.columns), not args.keep_duplicates, names(args.keys))
 
 
 def _datagen(args: argparse.Namespace) -> int:

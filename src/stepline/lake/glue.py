@@ -116,18 +116,11 @@ class Glue:
                          daemon=True).start()
 
     def _crawl(self, crawler: CrawlerConfig) -> None:
-        from stepline.lake.crawler import crawl
-        from stepline.lake.paths import lake_path
-
         crawl_state = self._crawls[crawler.name]
         started = crawl_state.started or time.time()
         status, error, tables = "SUCCEEDED", None, []
         try:
-            for target in crawler.s3_targets:
-                folder = re.sub(r"[^a-z0-9_]", "_", lake_path(target, self.config.data_dir).name.lower())
-                report = crawl(target, crawler.database, data_dir=self.config.data_dir,
-                               table=f"{crawler.table_prefix}{folder}")
-                tables.append(f"{report.database}.{report.table}")
+            tables = [f"{r.database}.{r.table}" for r in run_crawler(crawler, self.config.data_dir)]
             with self._lock:
                 crawl_state.state = "STOPPING"
             self._expose(crawler.database)
@@ -293,6 +286,19 @@ class Glue:
                 return False
             self._watchers.setdefault(run_id, []).append(callback)
             return True
+
+
+def run_crawler(crawler: CrawlerConfig, data_dir: Path) -> list[Any]:
+    """Crawl each S3 target into ``<table_prefix><folder name>`` of the crawler's database, as
+    Glue names a table after its folder; returns the ``CrawlReport`` of each."""
+    from stepline.lake.crawler import crawl
+    from stepline.lake.paths import lake_path
+
+    reports = []
+    for target in crawler.s3_targets:
+        folder = re.sub(r"[^a-z0-9_]", "_", lake_path(target, data_dir).name.lower())
+        reports.append(crawl(target, crawler.database, data_dir=data_dir, table=f"{crawler.table_prefix}{folder}"))
+    return reports
 
 
 def _arguments(arguments: Any) -> dict[str, str]:
