@@ -25,6 +25,7 @@ RETRIED = {"StartAt": "Prepare", "States": {
 FAILS = {"StartAt": "Greet", "States": {
     "Greet": {"Type": "Pass", "Next": "Boom"},
     "Boom": {"Type": "Fail", "Error": "Oops", "Cause": "on purpose"}}}
+SLOW = {"StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 3600, "End": True}}}
 PASSES = {"StartAt": "Hello", "States": {
     "Hello": {"Type": "Pass", "Result": "world", "ResultPath": "$.hello", "End": True}}}
 FLAKY = '''
@@ -41,7 +42,7 @@ def flaky(event, context):
 @pytest.fixture
 def project(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    for name, doc in (("retried", RETRIED), ("fails", FAILS), ("passes", PASSES)):
+    for name, doc in (("retried", RETRIED), ("fails", FAILS), ("passes", PASSES), ("slow", SLOW)):
         (tmp_path / f"{name}.json").write_text(json.dumps(doc))
     (tmp_path / "handlers").mkdir()
     (tmp_path / "handlers" / "flaky.py").write_text(FLAKY)
@@ -124,3 +125,14 @@ def test_json_wins_over_a_terminal(project, terminal, capsys):
     assert main(["run", "passes.json", "--json"]) == 0
     assert stream.getvalue() == ""
     assert json.loads(capsys.readouterr().out)["status"] == "SUCCEEDED"
+
+
+def test_timeout_leaves_the_execution_running_and_says_where(project, terminal, capsys):
+    console, _ = terminal
+    assert main(["run", "slow.json", "--timeout", "0.3", "--name", "nap"]) == 1
+    err = capsys.readouterr().err
+    assert "still RUNNING after 0.3 s" in err and ":execution:slow:nap" in err
+    rows = _rows(console.export_text())
+    assert rows["Nap"][:2] == ["Wait", "RUNNING"]
+    assert main(["executions", "show", err.split()[-1], "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "RUNNING"

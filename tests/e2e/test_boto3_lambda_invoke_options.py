@@ -145,6 +145,9 @@ def test_event_runs_later_and_dry_run_never_runs(server, tmp_path):
             break
         time.sleep(0.05)
     assert event.read_text() == "async"
+    with pytest.raises(ClientError) as e:
+        lam.invoke(FunctionName="marker", InvocationType="Event", Payload=b"{not json")
+    assert e.value.response["Error"]["Code"] == "InvalidRequestContentException"
     # a synchronous call after both: the DryRun left nothing behind
     _invoke(lam, FunctionName="marker", Payload=json.dumps({"path": str(tmp_path / "sync")}))
     assert (tmp_path / "sync").exists() and not dry.exists()

@@ -10,6 +10,8 @@ from typing import Any
 from stepline.cli import render
 from stepline.cli.common import RemoteApi, add_config_options, add_json_option, config_from
 
+STARTED_BY = "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("executions", help="list and inspect executions")
@@ -75,11 +77,26 @@ def _show(api: Any, args: argparse.Namespace) -> int:
     if args.json:
         render.print_json(d)
         return render.OK
-    render.table(d["name"], ["Field", "Value"], [
-        ("Status", d["status"]), ("Started", render.when(d.get("startDate"))),
-        ("Stopped", render.when(d.get("stopDate"))), ("Input", d.get("input")), ("Output", d.get("output")),
-        ("Error", d.get("error")), ("Cause", d.get("cause")), ("ARN", d["executionArn"])])
+    rows = [("Status", d["status"]), ("Started", render.when(d.get("startDate"))),
+            ("Stopped", render.when(d.get("stopDate"))), ("Input", d.get("input")), ("Output", d.get("output")),
+            ("Error", d.get("error")), ("Cause", d.get("cause")), ("ARN", d["executionArn"])]
+    if d.get("stateMachineVersionArn"):
+        rows.append(("Version", d["stateMachineVersionArn"]))
+    parent = started_by(d.get("input"))
+    if parent:
+        rows.append(("Started by", parent))
+    render.table(d["name"], ["Field", "Value"], rows)
     return render.OK
+
+
+def started_by(input_text: str | None) -> str | None:
+    """The parent execution a nested execution names in its input, as the AWS console reads it."""
+    try:
+        value = json.loads(input_text or "null")
+    except ValueError:
+        return None
+    parent = value.get(STARTED_BY) if isinstance(value, dict) else None
+    return parent if isinstance(parent, str) else None
 
 
 def _history(api: Any, args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import threading
 import time
@@ -69,6 +70,11 @@ class LambdaEdge:
         if invocation_type == "DryRun":
             return InvokeResponse(204, b"")
         if invocation_type == "Event":
+            try:
+                json.loads(text)  # checked before the 202, as Lambda does
+            except ValueError:
+                raise Invalid("Could not parse request body into json: Could not parse payload into json",
+                              code="InvalidRequestContentException") from None
             threading.Thread(target=self._run_async, args=(name, text, target.qualifier), daemon=True).start()
             return InvokeResponse(202, b"")
         started = time.monotonic()
