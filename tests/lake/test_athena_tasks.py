@@ -119,3 +119,16 @@ def test_ctas_registers_the_table_and_a_failing_query_fails_the_task(lake):
     record = _run(rt, "no-query", missing, "G")
     assert (record.status, record.error) == ("FAILED", "Athena.InvalidRequestException")
     assert "was not found" in record.cause
+
+
+def test_client_request_token_makes_a_start_idempotent(lake):
+    config, rt = lake
+    athena = rt.service.integrations.athena.athena()
+    first = athena.start_query_execution("SELECT 1 AS one", client_request_token="token-1")
+    assert athena.start_query_execution("SELECT 1 AS one", client_request_token="token-1") == first
+    assert athena.start_query_execution("SELECT 1 AS one", client_request_token="token-2") != first
+    with pytest.raises(Exception, match="ClientRequestToken was already used by a different query"):
+        athena.start_query_execution("SELECT 2 AS two", client_request_token="token-1")
+    assert athena.wait(first, 60)["Status"]["State"] == "SUCCEEDED"
+    rows = athena.get_query_results(first)["ResultSet"]["Rows"]
+    assert [[d.get("VarCharValue") for d in r["Data"]] for r in rows] == [["one"], ["1"]]

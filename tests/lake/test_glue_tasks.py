@@ -223,3 +223,22 @@ def test_config_sections_for_crawlers_and_jobs(tmp_path):
         parse_config({"crawlers": {"c": {"database": "d", "s3_targets": ["/tmp/x"]}}})
     with pytest.raises(Invalid, match=r"unknown key\(s\) in \[jobs.j\]: sorce"):
         parse_config({"jobs": {"j": {"sorce": "a.b", "target": "c.d"}}})
+
+
+def test_a_task_re_run_after_a_restart_finds_its_job_run(lake):
+    config, rt, api = lake
+    from stepline.lake.crawler import crawl
+
+    crawl(SALES, "klb_db", data_dir=config.data_dir)
+    glue = rt.service.integrations.glue.glue()
+    own = "jr_" + "a" * 64
+    first = glue.start_job_run("load-master-branch", {"--keys": "kodecab"}, run_id=own)
+    again = glue.start_job_run("load-master-branch", {"--keys": "kodecab"}, run_id=own)
+    assert first == again == own
+    deadline = time.monotonic() + 60
+    while glue.get_job_run("load-master-branch", own)["JobRunState"] not in ("SUCCEEDED", "FAILED") \
+            and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [r["Id"] for r in glue.get_job_runs("load-master-branch")] == [own]
+    assert glue.start_job_run("load-master-branch", run_id=own) == own  # finished: still not run twice
+    assert len(glue.get_job_runs("load-master-branch")) == 1

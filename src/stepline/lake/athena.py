@@ -32,6 +32,7 @@ _TYPES = {"int2": "smallint", "int4": "integer", "int8": "bigint", "float4": "fl
           "bool": "boolean", "numeric": "decimal", "varchar": "varchar", "bpchar": "char", "date": "date",
           "timestamp": "timestamp", "timestamptz": "timestamp with time zone", "super": "json"}
 _SCHEMA = "CREATE TABLE IF NOT EXISTS query_executions (id TEXT PRIMARY KEY, doc TEXT)"
+_TOKENS = uuid.UUID("a7e4a1d2-3c5b-4f1e-9d2a-6b0c8e4f1a37")  # ClientRequestToken -> QueryExecutionId
 _DDL = re.compile(r"^\s*(CREATE|DROP|ALTER|MSCK|SHOW|DESCRIBE)\b", re.IGNORECASE)
 
 
@@ -62,18 +63,28 @@ class Athena:
             db.close()
 
     def start_query_execution(self, query: Any, *, database: Any = None, output_location: Any = None,
-                              workgroup: Any = None) -> str:
+                              workgroup: Any = None, client_request_token: Any = None) -> str:
+        """Submit ``query``; the same ``client_request_token`` returns the execution it started."""
         if not isinstance(query, str) or not query.strip():
             raise AthenaError("1 validation error detected: Value null at 'queryString' failed to satisfy "
                               "constraint: Member must not be null")
         if self.statements is None:
             raise AthenaError("no warehouse is configured for Athena queries", code="InternalServerException")
+        query_id = str(uuid.uuid4())
+        if isinstance(client_request_token, str) and client_request_token:
+            query_id = str(uuid.uuid5(_TOKENS, client_request_token))
+            with self._db() as db:
+                row = db.execute("SELECT doc FROM query_executions WHERE id = ?", (query_id,)).fetchone()
+            if row is not None:
+                if json.loads(row[0])["Query"] != query:
+                    raise AthenaError("The ClientRequestToken was already used by a different query "
+                                      "(idempotent requests must be identical)")
+                return query_id
         sqls = [query.strip().rstrip(";")]
         if isinstance(database, str) and database:
             sqls.insert(0, f"SET search_path TO {_ident(database.lower())}, public")
         st = self.statements.execute_statement(sqls, batch=len(sqls) > 1, database=self.config.warehouse.database,
                                                db_user=self.config.warehouse.superuser)
-        query_id = str(uuid.uuid4())
         output = output_location if isinstance(output_location, str) and output_location else DEFAULT_OUTPUT
         doc = {"QueryExecutionId": query_id, "Query": query, "StatementId": st.id, "Batch": len(sqls) > 1,
                "Database": database if isinstance(database, str) else None, "WorkGroup": workgroup or "primary",

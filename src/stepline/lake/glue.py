@@ -188,14 +188,19 @@ class Glue:
             raise entity_not_found("Failed to start job run due to missing metadata")
         return job
 
-    def start_job_run(self, job_name: Any, arguments: Any = None, *, timeout: Any = None) -> str:
+    def start_job_run(self, job_name: Any, arguments: Any = None, *, timeout: Any = None,
+                      run_id: str | None = None) -> str:
+        """Start a run; with ``run_id`` (a workflow task's own id for its run) a run already
+        started under that id is returned instead of starting a second one."""
         job = self._job(job_name)
+        if run_id is not None and self._known_run(job.name, run_id):
+            return run_id
         args = _arguments(arguments)
         spec = load_spec(job, args)  # a bad argument fails the call, not the run
         if timeout is not None and (not isinstance(timeout, int) or isinstance(timeout, bool) or timeout < 1):
             raise GlueError("Timeout must be a positive number of minutes", code="InvalidInputException")
         now = time.time()
-        run_id = "jr_" + uuid.uuid4().hex + uuid.uuid4().hex
+        run_id = run_id or "jr_" + uuid.uuid4().hex + uuid.uuid4().hex
         run: dict[str, Any] = {
             "Id": run_id, "Attempt": 0, "JobName": job.name, "JobMode": "SCRIPT", "StartedOn": now,
             "LastModifiedOn": now, "JobRunState": "STARTING", "Arguments": args, "PredecessorRuns": [],
@@ -211,6 +216,14 @@ class Glue:
         threading.Thread(target=self._run_job, args=(run_id, spec), name=f"glue-job-{job.name}",
                          daemon=True).start()
         return run_id
+
+    def _known_run(self, job_name: str, run_id: str) -> bool:
+        with self._lock:
+            if run_id in self._runs:
+                return True
+        with self._db() as db:
+            return db.execute("SELECT 1 FROM job_runs WHERE id = ? AND job_name = ?",
+                              (run_id, job_name)).fetchone() is not None
 
     def _save(self, run: dict[str, Any]) -> None:
         with self._db() as db:

@@ -8,6 +8,7 @@ https://docs.aws.amazon.com/step-functions/latest/dg/connect-athena.html
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from typing import Any
@@ -51,7 +52,10 @@ class AthenaTasks:
                 query_id = athena.start_query_execution(
                     params.get("QueryString"), database=(params.get("QueryExecutionContext") or {}).get("Database"),
                     output_location=(params.get("ResultConfiguration") or {}).get("OutputLocation"),
-                    workgroup=params.get("WorkGroup"))
+                    workgroup=params.get("WorkGroup"),
+                    # re-running this attempt after a restart finds the query it started
+                    client_request_token=params.get("ClientRequestToken") or hashlib.sha256(
+                        f"{ctx.record.arn}|{task.task_id}".encode()).hexdigest()[:64])
                 if resource.pattern == "sync" and resource.family == "athena":
                     self._wait(task, ctx, athena, query_id)
                     return

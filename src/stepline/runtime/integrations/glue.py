@@ -12,6 +12,7 @@ Dates are epoch milliseconds, as in every SDK-shaped task output here.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from typing import Any
@@ -107,7 +108,11 @@ class GlueTasks:
         raise GlueError(f"stepline does not support the Glue action '{action}'", code="InvalidInputException")
 
     def _start_job_run(self, task: C.RunTask, ctx: Any, glue: Any, params: dict[str, Any], pattern: str) -> None:
-        run_id = glue.start_job_run(params.get("JobName"), params.get("Arguments"), timeout=params.get("Timeout"))
+        # the run's id is derived from (execution, task id): re-running this attempt after a
+        # restart finds the run it started instead of loading a second time
+        own_id = "jr_" + hashlib.sha256(f"{ctx.record.arn}|{task.task_id}".encode()).hexdigest()
+        run_id = glue.start_job_run(params.get("JobName"), params.get("Arguments"), timeout=params.get("Timeout"),
+                                    run_id=own_id)
         started = {"JobRunId": run_id}
         if pattern != "sync":
             ctx.report(C.TaskSucceeded(task.task_id, started))

@@ -51,7 +51,8 @@ class AthenaEdge:
             result = request.get("ResultConfiguration") or {}
             return {"QueryExecutionId": self.athena.start_query_execution(
                 request.get("QueryString"), database=context.get("Database"),
-                output_location=result.get("OutputLocation"), workgroup=request.get("WorkGroup"))}
+                output_location=result.get("OutputLocation"), workgroup=request.get("WorkGroup"),
+                client_request_token=request.get("ClientRequestToken"))}
         query_id = request.get("QueryExecutionId")
         if not isinstance(query_id, str) or not query_id:
             raise AthenaError("1 validation error detected: Value null at 'queryExecutionId' failed to satisfy "
