@@ -96,15 +96,46 @@ def payload(template: Any, doc: Any, scope: Scope) -> Any:
     ending in ``.$`` take the value of a path or intrinsic call."""
     if isinstance(template, dict):
         out: dict[str, Any] = {}
+        dynamic: dict[str, Any] = {}
         for key, value in template.items():
             if key.endswith(".$") and isinstance(value, str):
-                out[key[:-2]] = _dynamic(key, value, doc, scope)
+                dynamic[key[:-2]] = _dynamic(key, value, doc, scope)
             else:
                 out[key] = payload(value, doc, scope)
+        if not dynamic:
+            return out
+        # AWS lists the literal fields first (as written), then the ".$" fields in the order of a
+        # java.util.HashMap holding them, as its recorded histories show.
+        for key in java_hash_order(list(dynamic)):
+            out.pop(key, None)
+            out[key] = dynamic[key]
         return out
     if isinstance(template, list):
         return [payload(v, doc, scope) for v in template]
     return template
+
+
+def _java_string_hash(text: str) -> int:
+    """Java's String.hashCode (over UTF-16 code units), as an unsigned 32-bit number."""
+    units = text.encode("utf-16-be")
+    h = 0
+    for i in range(0, len(units), 2):
+        h = (31 * h + (units[i] << 8 | units[i + 1])) & 0xFFFFFFFF
+    return h
+
+
+def java_hash_order(keys: list[str]) -> list[str]:
+    """The iteration order of a java.util.HashMap after putting ``keys`` in this order: by bucket
+    (the spread hash masked by the table size, which starts at 16 and doubles past a 0.75 load),
+    insertion order within a bucket."""
+    size = 16
+    while len(keys) > size * 3 // 4:
+        size *= 2
+    buckets: dict[int, list[str]] = {}
+    for key in keys:
+        h = _java_string_hash(key)
+        buckets.setdefault((h ^ (h >> 16)) & (size - 1), []).append(key)
+    return [key for bucket in sorted(buckets) for key in buckets[bucket]]
 
 
 def _dynamic(key: str, expr: str, doc: Any, scope: Scope) -> Any:

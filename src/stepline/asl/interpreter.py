@@ -248,14 +248,15 @@ class Execution:
 
     def _scope(self, frame: Frame, state: State, extra: dict[str, Any] | None = None) -> D.Scope:
         def context() -> dict[str, Any]:
+            # fields in the order AWS writes them
             ctx: dict[str, Any] = {
                 "Execution": {
-                    "Id": self.context.execution_arn, "Input": self.input, "Name": self.context.execution_name,
-                    "RoleArn": self.context.role_arn, "StartTime": D.iso_time(self.context.start_time),
-                    "RedriveCount": self._redrive_count,
+                    "Id": self.context.execution_arn, "Input": self.input,
+                    "StartTime": D.iso_time(self.context.start_time), "Name": self.context.execution_name,
+                    "RoleArn": self.context.role_arn, "RedriveCount": self._redrive_count,
                 },
-                "State": {"EnteredTime": D.iso_time(frame.entered_time), "Name": state.name},
                 "StateMachine": {"Id": self.context.state_machine_arn, "Name": self.context.state_machine_name},
+                "State": {"Name": state.name, "EnteredTime": D.iso_time(frame.entered_time)},
             }
             if state.type == "Task":  # only a Task's $$.State has RetryCount
                 ctx["State"]["RetryCount"] = frame.retry_total
