@@ -111,7 +111,8 @@ def test_glue_errors_as_aws_names_them(server):
     glue = _client(server, "glue")
     cases = [
         (lambda: glue.start_crawler(Name="nope"), "EntityNotFoundException", "Crawler with name nope does not exist"),
-        (lambda: glue.get_crawler(Name="nope"), "EntityNotFoundException", "Crawler with name nope does not exist"),
+        (lambda: glue.get_crawler(Name="nope"), "EntityNotFoundException",
+         "Crawler entry with name nope does not exist"),
         (lambda: glue.start_job_run(JobName="nope"), "EntityNotFoundException",
          "Failed to start job run due to missing metadata"),
         (lambda: glue.get_job_run(JobName="branches", RunId="jr_0"), "EntityNotFoundException",

@@ -98,10 +98,10 @@ class Glue:
             db.close()
 
     # -- crawlers --------------------------------------------------------------------------------
-    def _crawler(self, name: Any) -> CrawlerConfig:
+    def _crawler(self, name: Any, *, entry: bool = False) -> CrawlerConfig:
         crawler = self.config.crawlers.get(name) if isinstance(name, str) else None
-        if crawler is None:
-            raise entity_not_found(f"Crawler with name {name} does not exist")
+        if crawler is None:  # AWS's words differ: StartCrawler says "Crawler", the reads "Crawler entry"
+            raise entity_not_found(f"Crawler {'entry ' if entry else ''}with name {name} does not exist")
         return crawler
 
     def start_crawler(self, name: Any) -> None:
@@ -151,7 +151,7 @@ class Glue:
             conn.close()
 
     def get_crawler(self, name: Any) -> dict[str, Any]:
-        crawler = self._crawler(name)
+        crawler = self._crawler(name, entry=True)
         with self._lock:
             crawl = replace(self._crawls[crawler.name])
         out: dict[str, Any] = {
