@@ -180,7 +180,7 @@ def _set_items(fanout: Fanout, items: list[Any]) -> None:
 
 
 def _distributed(state: State) -> bool:
-    processor = state.raw.get("ItemProcessor") or {}
+    processor = state.raw.get("ItemProcessor") or state.raw.get("Iterator") or {}  # Iterator: the legacy name
     return (processor.get("ProcessorConfig") or {}).get("Mode") == "DISTRIBUTED"
 
 
