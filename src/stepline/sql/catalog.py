@@ -132,8 +132,8 @@ BASE_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
     "statement_commits": (("statement_id", "VARCHAR"), ("committed_at", "TIMESTAMP")),
 }
 
-#: system view -> the base table an injected row source fills (``StatementService`` extensions
-#: named ``system_table:<view>`` return its rows, by column name)
+#: system view -> the base table an injected row source fills (``StatementService``'s
+#: ``system_sources.tables[<view>]`` returns its rows, by column name)
 EXTERNAL_VIEWS: dict[str, str] = {"stl_load_errors": "load_errors", "svl_s3query_summary": "s3query_summary"}
 
 
