@@ -20,6 +20,7 @@ from stepline.errors import Conflict, NotFound
 
 PUBLIC = "public"
 DEFAULT_SCHEMA = "public"
+_TEMP_PRIVILEGES = ("TEMP", "ALL")
 
 _SCHEMA = """
 create table if not exists users (name text primary key, password text, superuser integer not null);
@@ -79,6 +80,8 @@ class AccessCatalog:
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.executescript(_SCHEMA)
         self._db.execute("insert or ignore into meta values ('version', 0)")
+        # TEMP on the database is granted to PUBLIC by default, as in Redshift; REVOKE clears it
+        self._db.execute("insert or ignore into meta values ('public_temp', 1)")
         self.version = self._db.execute("select v from meta where k = 'version'").fetchone()[0]
         if not self.user_exists(superuser):
             self._write("insert into users values (?, null, 1)", (superuser.lower(),))
@@ -154,6 +157,11 @@ class AccessCatalog:
                     "delete from grants where grantee = ?", "delete from attachments where grantee = ?"):
             self._write(sql, (name,) * sql.count("?"))
 
+    def user_id(self, name: str) -> int:
+        """A stable id per user (CURRENT_USER_ID): the first superuser is 100, as in Redshift."""
+        row = self._all("select rowid from users where name = ?", (name.lower(),))
+        return 99 + int(row[0][0]) if row else 0
+
     def is_superuser(self, name: str) -> bool:
         row = self._all("select superuser from users where name = ?", (name.lower(),))
         return bool(row and row[0][0])
@@ -201,12 +209,16 @@ class AccessCatalog:
     # -- grants and owners ----------------------------------------------------------------
     def grant(self, privilege: str, kind: str, obj: str, grantee: str, columns: Iterable[str] = ()) -> None:
         cols = [c.lower() for c in columns] or [""]
+        if kind == "database" and privilege.upper() in _TEMP_PRIVILEGES and grantee.lower() == PUBLIC:
+            self._write("update meta set v = 1 where k = 'public_temp'")
         for col in cols:
             self._write("insert or ignore into grants values (?, ?, ?, ?, ?)",
                         (privilege.upper(), kind, obj.lower(), col, grantee.lower()))
 
     def revoke(self, privilege: str, kind: str, obj: str, grantee: str, columns: Iterable[str] = ()) -> None:
         cols = [c.lower() for c in columns]
+        if kind == "database" and privilege.upper() in _TEMP_PRIVILEGES and grantee.lower() == PUBLIC:
+            self._write("update meta set v = 0 where k = 'public_temp'")
         if cols:
             for col in cols:
                 self._write("delete from grants where privilege = ? and object_kind = ? and object = ? "
@@ -224,6 +236,30 @@ class AccessCatalog:
         for priv, col in rows:
             out.setdefault(priv, set()).add(col)
         return out
+
+    def may_create_temp(self, user: str) -> bool:
+        """TEMP on the database: PUBLIC's default (unless revoked), or granted to the user or a role."""
+        if self._all("select 1 from meta where k = 'public_temp' and v = 1"):
+            return True
+        ids = self.identities(user)
+        marks = ",".join("?" * len(ids))
+        return bool(self._all(f"select 1 from grants where object_kind = 'database' and privilege in ('TEMP', 'ALL') "
+                              f"and grantee in ({marks}) limit 1", tuple(sorted(ids))))
+
+    def readable(self, user: str) -> tuple[frozenset[str], frozenset[tuple[str, str]]]:
+        """What ``user`` may select from: whole relations (owned, or granted SELECT on all
+        columns) and (relation, column) pairs granted column by column."""
+        ids = self.identities(user)
+        marks = ",".join("?" * len(ids))
+        whole = {o for (o,) in self._all("select object from owners where owner = ?", (user.lower(),))}
+        columns = set()
+        for obj, col in self._all(f"select object, col from grants where object_kind = 'table' and privilege in "
+                                  f"('SELECT', 'ALL') and grantee in ({marks})", tuple(sorted(ids))):
+            if col:
+                columns.add((obj, col))
+            else:
+                whole.add(obj)
+        return frozenset(whole), frozenset(columns)
 
     def set_owner(self, obj: str, owner: str) -> None:
         self._write("insert or replace into owners values (?, ?)", (obj.lower(), owner.lower()))

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from stepline.access import enforce, statements
+from stepline.access import enforce, statements, system_views
 from stepline.access.audit import AuditTrail
 from stepline.access.catalog import AccessCatalog, table_key
 from stepline.access.enforce import Enforcer, Relation
+from stepline.access.identity import BOUND_KINDS, bind_identity
 from stepline.access.postgres import role
 from stepline.errors import AccessDenied
 from stepline.sql.extensions import Extension
@@ -46,6 +47,7 @@ class Schema(Protocol):
     def find(self, con: Any, schema: str | None, name: str) -> Relation | None: ...
     def tables_in_schema(self, schema: str, con: Any = None) -> list[Relation]: ...
     def invalidate(self) -> None: ...
+    def temporary(self, con: Any) -> dict[str, Relation]: ...
 
 
 class _NoSchema:
@@ -60,6 +62,9 @@ class _NoSchema:
 
     def invalidate(self) -> None:
         return None
+
+    def temporary(self, con: Any) -> dict[str, Relation]:
+        return {}
 
 
 class AccessControl:
@@ -185,10 +190,16 @@ class AccessControl:
         return ["RESET ROLE"] if self.is_superuser(user) else [f"SET ROLE {role(self.pg_prefix, user)}"]
 
     # -- the Authorizer ------------------------------------------------------------------
-    def authorize(self, user: str, statement: Any, dialect: str) -> str | None:
+    def authorize(self, user: str, statement: Any, dialect: str, ctx: Any = None) -> str | None:
+        """The SQL to run for ``user`` (superusers included: CURRENT_USER names the user), or
+        AccessDenied. ``ctx``: the statement's context (``execute``), whose connection holds the
+        user's temporary tables and, on PostgreSQL, is where the filtered system views are made."""
         user = user.lower()
+        sql = statement.sql
+        if sql is not None and statement.kind in BOUND_KINDS:
+            sql = bind_identity(sql, dialect, user, self.catalog.user_id(user))
         try:
-            return self._authorize(user, statement, dialect)
+            return self._authorize(user, statement, sql, dialect, ctx)
         except AccessDenied as e:
             self.audit.record(user, statement.source, e.message)
             raise
@@ -198,32 +209,52 @@ class AccessControl:
         self.audit.record(user.lower(), source, message)
         return AccessDenied(message)
 
-    def _authorize(self, user: str, statement: Any, dialect: str) -> str | None:
+    def _authorize(self, user: str, statement: Any, sql: str | None, dialect: str, ctx: Any) -> str | None:
         if self.is_superuser(user):
-            return statement.sql
+            return sql
         kind = statement.kind
         if kind in _PASS_THROUGH:
-            return statement.sql
+            return sql
         if kind in ("set", "reset", "show"):
             name = (statement.setting or ("", None))[0].lower()
             if name not in SAFE_SETTINGS:
                 raise AccessDenied(f'permission denied to set parameter "{name}"')
-            return statement.sql
+            return sql
         if kind == "extension":
             if statement.extension in ACCESS_EXTENSIONS:
                 return None
             if statement.extension == "call":
                 return self._call(user, statement.source)
             raise enforce.denied(f"{(statement.extension or 'statement').replace('_', ' ')} (superusers only)")
-        if statement.sql is None:
+        if sql is None:
             raise enforce.denied("statement")
+        temporary = getattr(getattr(statement, "table_attributes", None), "temporary", False)
+        if temporary and not self.catalog.may_create_temp(user):
+            raise AccessDenied("permission denied to create temporary tables in database")
         if dialect == "postgres":
             if not self.pg_set_role:
                 raise enforce.denied("this statement: restricted users need SET ROLE sessions on PostgreSQL")
-            return enforce.check_postgres(statement.sql)
+            out, reads_system_views = enforce.check_postgres(sql, self.pg_prefix)
+            if reads_system_views:
+                self._pg_system_views(ctx)
+            return out
         if kind in ("query", "dml", "ddl"):
-            return self.enforcer.rewrite(user, statement.sql)
+            tables = self.schema.temporary(ctx) if ctx is not None else None
+            return self.enforcer.rewrite(user, sql, tables)
         raise enforce.denied(f"statement kind {kind}")
+
+    def _pg_system_views(self, ctx: Any) -> None:
+        """Makes the filtered system views restricted roles read (run as the connection's own
+        user: the statement's SET ROLE comes after authorisation)."""
+        if ctx is None:
+            raise enforce.denied("system views (no connection to prepare them on)")
+        names = [system_views.postgres_view_name(self.pg_prefix, v) for v in system_views.VISIBILITY]
+        row = ctx.execute("select count(*) from pg_views where schemaname = %s and viewname = any(%s)",
+                          (system_views.SCHEMA, names)).fetchone()
+        if row[0] == len(names):
+            return
+        for ddl in system_views.postgres_ddl(self.pg_prefix):
+            ctx.execute(ddl)
 
     def _call(self, user: str, source: str) -> None:
         m = _CALL.match(source)

@@ -22,8 +22,11 @@ from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
 from stepline.access.catalog import DEFAULT_SCHEMA, AccessCatalog, Policy, table_key
+from stepline.access.identity import quote_literal
+from stepline.access.system_views import duckdb_filter, is_system_view, postgres_view_name
 from stepline.access.whitelist import SAFE_FUNCTIONS, SAFE_NODES
 from stepline.errors import AccessDenied
+from stepline.sql.catalog import SCHEMA as SYSTEM_SCHEMA
 
 _BARRIER = 9223372036854775807
 #: the owner of a view created outside the access statements (by a superuser, or at setup)
@@ -32,6 +35,10 @@ _VIEW_MARK = "\x00view"
 _PROTECTED = "stepline_rls"
 _ROWID = "stepline_rowid"
 _IDENTITY_FUNCS = (exp.CurrentUser,)
+#: DuckDB keeps who created a temporary table in the table's comment: only that user's
+#: statements on that connection can see it, and restricted users cannot comment.
+TEMP_OWNER_MARK = "stepline-owner:"
+TEMP = "temp"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +47,7 @@ class Relation:
     name: str
     columns: tuple[str, ...]
     view_sql: str | None = None  # the view's SELECT, for views
+    owner: str | None = None  # temporary tables: who created it (TEMP_OWNER_MARK)
 
     @property
     def key(self) -> str:
@@ -72,7 +80,10 @@ class Enforcer:
             self.schema_generation += 1
             self._cache.clear()
 
-    def rewrite(self, user: str, sql: str) -> str:
+    def rewrite(self, user: str, sql: str, temporary: dict[str, Relation] | None = None) -> str:
+        """``temporary``: the temporary tables of the statement's own connection, by name."""
+        if temporary:  # names resolve to this connection's temporary tables first, as DuckDB does
+            return self._with_temporary(temporary)._rewrite(user.lower(), sql)[0]
         key = (user, sql, self.catalog.version, self.schema_generation, self.lookup_generation())
         hit = self._cache.get(key)
         if hit is not None:
@@ -86,8 +97,28 @@ class Enforcer:
             self._cache[key] = out
         return out
 
+    def _with_temporary(self, temporary: dict[str, Relation]) -> Enforcer:
+        base = self.lookup
+
+        def lookup(schema: str | None, name: str) -> Relation | None:
+            if schema in (None, TEMP, "pg_temp") and name in temporary:
+                return temporary[name]
+            return None if schema in (TEMP, "pg_temp") else base(schema, name)
+
+        return Enforcer(self.catalog, lookup, self.lookup_generation)
+
     # -- statements ----------------------------------------------------------------------
     def _rewrite(self, user: str, sql: str) -> tuple[str, bool]:
+        out, cacheable = self._rewrite_tree(user, sql)
+        if isinstance(out, str):
+            return out, cacheable
+        for table in out.find_all(exp.Table):  # temp.main.t: a schema named temp cannot stand in
+            if table.db == TEMP and not table.catalog:
+                table.set("catalog", exp.to_identifier(TEMP))
+                table.set("db", exp.to_identifier("main"))
+        return out.sql(dialect="duckdb"), cacheable
+
+    def _rewrite_tree(self, user: str, sql: str) -> tuple[exp.Expression | str, bool]:
         try:
             trees = sqlglot.parse(sql, read="duckdb")
         except SqlglotError as e:
@@ -97,15 +128,17 @@ class Enforcer:
         tree = trees[0]
         _check_nodes(tree)
         if isinstance(tree, (exp.Select, exp.SetOperation)):
-            return _unalias(self.query(tree, user, user)).sql(dialect="duckdb"), True
+            return _unalias(self.query(tree, user, user)), True
         if isinstance(tree, exp.Insert):
-            return self._insert(tree, user).sql(dialect="duckdb"), True
+            return self._insert(tree, user), True
         if isinstance(tree, (exp.Update, exp.Delete)):
-            return self._update_delete(tree, user).sql(dialect="duckdb"), True
+            return self._update_delete(tree, user), True
         if isinstance(tree, exp.Create):
-            return self._create(tree, user).sql(dialect="duckdb"), False
+            if any(isinstance(p, exp.TemporaryProperty) for p in tree.find_all(exp.TemporaryProperty)):
+                return self._create_temporary(tree, user), False
+            return self._create(tree, user), False
         if isinstance(tree, exp.Drop):
-            return self._drop(tree, user).sql(dialect="duckdb"), False
+            return self._drop(tree, user), False
         raise denied(f"statement {type(tree).__name__.upper()}")
 
     def relation(self, table: exp.Table) -> Relation:
@@ -121,7 +154,13 @@ class Enforcer:
         self._privileged(user, rel, privilege, columns)
 
     def _privileged(self, user: str, rel: Relation, privilege: str, columns: set[str]) -> None:
-        if user == DEFINER_SUPERUSER or self.catalog.is_superuser(user) or self.catalog.owner(rel.key) == user:
+        if user == DEFINER_SUPERUSER or self.catalog.is_superuser(user):
+            return
+        if rel.schema == TEMP:  # a temporary table is its creator's alone (no grants on it)
+            if rel.owner == user:
+                return
+            raise denied(f"relation {rel.name}")
+        if self.catalog.owner(rel.key) == user:
             return
         ids = self.catalog.identities(user)
         if rel.schema not in (DEFAULT_SCHEMA, "temp"):
@@ -201,6 +240,9 @@ class Enforcer:
         for table in list(tree.find_all(exp.Table)):
             if _is_cte_name(table):
                 continue
+            if not table.catalog and is_system_view(table.db, table.name):
+                self._system_view(table, user, views)
+                continue
             rel = self.relation(table)
             if rel.view_sql is None:
                 continue
@@ -216,6 +258,18 @@ class Enforcer:
             views[mark] = (inner, rel.columns)
             table.replace(exp.table_(mark, db=_VIEW_MARK, alias=table.alias_or_name))
         return tree
+
+    def _system_view(self, table: exp.Table, user: str,
+                     views: dict[str, tuple[exp.Expression, tuple[str, ...]]]) -> None:
+        """A system view: every user may read it, and sees the rows ``duckdb_filter`` gives it."""
+        rel = self.relation(table)
+        view = rel.name.lower()
+        rows = exp.select("*").from_(exp.table_(view, db=SYSTEM_SCHEMA))
+        if not self.catalog.is_superuser(user):
+            rows = rows.where(duckdb_filter(view, user, self.catalog)).limit(_BARRIER)
+        mark = f"v{len(views)}_{rel.name}"
+        views[mark] = (rows, rel.columns)
+        table.replace(exp.table_(mark, db=_VIEW_MARK, alias=table.alias_or_name))
 
     def _protect(self, table: exp.Table, user: str) -> None:
         rel = self.relation(table)
@@ -300,11 +354,6 @@ class Enforcer:
         target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
         if not isinstance(target, exp.Table) or target.catalog:
             raise denied("CREATE target")
-        temporary = any(isinstance(p, exp.TemporaryProperty) for p in tree.find_all(exp.TemporaryProperty))
-        if temporary:
-            # a temporary table lives in one connection, which an authorisation shared by the
-            # warehouse's sessions cannot see; a restricted user creates ordinary tables instead
-            raise denied("temporary tables (create a table in schema public instead)")
         schema = target.db.lower() or DEFAULT_SCHEMA
         if schema != DEFAULT_SCHEMA:
             privs = self.catalog.privileges(self.catalog.identities(user), "schema", schema)
@@ -322,6 +371,31 @@ class Enforcer:
         self.schema_changed()
         return tree
 
+    def _create_temporary(self, tree: exp.Create, user: str) -> str:
+        """CREATE TEMP TABLE: TEMP on the database (PUBLIC's by default); the table is marked
+        with its creator, and a name already taken on the connection is refused."""
+        kind = (tree.args.get("kind") or "").upper()
+        target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+        if kind != "TABLE" or tree.args.get("replace"):
+            raise denied(f"CREATE TEMPORARY {kind or 'statement'}")
+        if not isinstance(target, exp.Table) or target.catalog or target.db.lower() not in ("", TEMP, "pg_temp"):
+            raise AccessDenied("cannot create temporary relation in non-temporary schema")
+        if not self.catalog.may_create_temp(user):
+            raise AccessDenied("permission denied to create temporary tables in database")
+        name = target.name.lower()
+        existing = self.lookup(TEMP, name)
+        if existing is not None:
+            if tree.args.get("exists") and existing.owner == user:
+                target.set("db", None)
+                return tree.sql(dialect="duckdb")  # a no-op
+            raise AccessDenied(f'relation "{target.name}" already exists')
+        if tree.expression is not None:
+            tree.set("expression", self.query(tree.expression, user, user))
+        target.set("db", None)
+        qualified = exp.table_(target.this.copy(), db="main", catalog=TEMP).sql(dialect="duckdb")
+        mark = quote_literal(TEMP_OWNER_MARK + user)
+        return f"{tree.sql(dialect='duckdb')}; COMMENT ON TABLE {qualified} IS {mark}"
+
     def _drop(self, tree: exp.Drop, user: str) -> exp.Expression:
         kind = (tree.args.get("kind") or "").upper()
         tables = tree.args.get("tables") or ([tree.this] if tree.this is not None else [])
@@ -332,10 +406,11 @@ class Enforcer:
             if rel is None and tree.args.get("exists"):
                 continue
             rel = self.relation(table)
-            if self.catalog.owner(rel.key) != user:
+            if (rel.owner if rel.schema == TEMP else self.catalog.owner(rel.key)) != user:
                 raise AccessDenied(f"must be owner of relation {rel.name}")
             table.set("db", exp.to_identifier(rel.schema))
-            self.catalog.forget_object(rel.key)
+            if rel.schema != TEMP:
+                self.catalog.forget_object(rel.key)
         self.schema_changed()
         return tree
 
@@ -424,9 +499,12 @@ _PG_STATEMENTS = (exp.Select, exp.SetOperation, exp.Insert, exp.Update, exp.Dele
 _PG_CATALOGS = ("pg_catalog", "information_schema")
 
 
-def check_postgres(sql: str) -> str:
+def check_postgres(sql: str, prefix: str = "") -> tuple[str, bool]:
     """PostgreSQL enforces grants and RLS natively (under SET ROLE); this refuses what could leave
-    the role (``set_config('role', ...)``, ``RESET ROLE``), run code, or read the catalogs."""
+    the role (``set_config('role', ...)``, ``RESET ROLE``), run code, or read the catalogs.
+
+    Returns the SQL to run, with the system views replaced by their filtered views
+    (``system_views.postgres_ddl``), and whether it reads any."""
     try:
         trees = sqlglot.parse(sql, read="postgres")
     except SqlglotError as e:
@@ -441,7 +519,20 @@ def check_postgres(sql: str) -> str:
             raise denied(f"{type(tree).__name__.upper()} {kind}")
     elif not isinstance(tree, _PG_STATEMENTS):
         raise denied(f"statement {type(tree).__name__.upper()}")
+    system = []
     for table in tree.find_all(exp.Table):
         if table.catalog or table.db.lower() in _PG_CATALOGS or (not table.db and table.name.lower().startswith("pg_")):
             raise denied(f"relation {table.name}")
-    return sql
+        if table.db.lower() == SYSTEM_SCHEMA:
+            if not is_system_view(table.db, table.name) or isinstance(tree, (exp.Create, exp.Drop)) \
+                    and table is tree.find(exp.Table):
+                raise denied(f"relation {table.name}")
+            system.append(table)
+    if not system:
+        return sql, False
+    for table in system:
+        view = table.name.lower()
+        if not table.alias:
+            table.set("alias", exp.TableAlias(this=exp.to_identifier(view)))
+        table.set("this", exp.to_identifier(postgres_view_name(prefix, view), quoted=True))
+    return tree.sql(dialect="postgres"), True

@@ -70,7 +70,8 @@ class LocalSession:
                 self.access.extensions()[t.extension](ctx, t.source)
                 out.append(Result())
                 continue
-            backend = self.access.authorize(user, t, self.dialect)
+            ctx = _Context(self.dialect, self.data_dir, user, self.session_id, self.conn)
+            backend = self.access.authorize(user, t, self.dialect, ctx)
             if backend is None:
                 out.append(Result())
                 continue

@@ -9,13 +9,14 @@ from collections.abc import Callable
 from typing import Any
 
 from stepline.access.catalog import DEFAULT_SCHEMA
-from stepline.access.enforce import Relation
+from stepline.access.enforce import TEMP, TEMP_OWNER_MARK, Relation
 
 _COLUMNS = """select column_name from duckdb_columns()
  where database_name = ? and schema_name = ? and table_name = ? order by column_index"""
 _KIND = """select 'table', null from duckdb_tables() where database_name = ? and schema_name = ? and table_name = ?
  union all select 'view', sql from duckdb_views() where database_name = ? and schema_name = ? and view_name = ?
  and not internal"""
+_TEMPORARY = "select table_name, comment from duckdb_tables() where database_name = 'temp' and schema_name = 'main'"
 
 
 class DuckDBSchema:
@@ -75,6 +76,17 @@ class DuckDBSchema:
             return Relation(label, name, cols, sql if kind == "view" else None)
         return None
 
+    def temporary(self, con: Any) -> dict[str, Relation]:
+        """The temporary tables of a statement's own connection, with who created each
+        (``TEMP_OWNER_MARK`` in its comment; None for one made by a superuser)."""
+        rows = con.execute(_TEMPORARY).fetchall()
+        out = {}
+        for name, comment in rows:
+            cols = tuple(r[0].lower() for r in con.execute(_COLUMNS, ["temp", "main", name]).fetchall())
+            owner = comment[len(TEMP_OWNER_MARK):] if comment and comment.startswith(TEMP_OWNER_MARK) else None
+            out[name.lower()] = Relation(TEMP, name, cols, None, owner)
+        return out
+
     def tables_in_schema(self, schema: str, con: Any = None) -> list[Relation]:
         con = con if con is not None else self._connect()
         database = con.execute("select current_database()").fetchone()[0]
@@ -92,6 +104,9 @@ class PostgresSchema:
 
     def invalidate(self) -> None:
         return None
+
+    def temporary(self, con: Any) -> dict[str, Relation]:
+        return {}  # PostgreSQL resolves and guards temporary tables itself
 
     def find(self, con: Any, schema: str | None, name: str) -> Relation | None:
         return self.lookup(schema, name, con)

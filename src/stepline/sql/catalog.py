@@ -405,7 +405,8 @@ _DUCKDB_TABLES = f"""SELECT schema_name, table_name, CAST(table_oid AS bigint) A
         CAST(ceil(estimated_size * column_count * 8 / 1048576.0) AS bigint) AS size_mb
     FROM duckdb_tables() WHERE NOT internal AND schema_name NOT IN {_HIDDEN}"""
 
-# PostgreSQL: an exact count per table through query_to_xml (one statement, no function).
+# PostgreSQL: an exact count per table through query_to_xml (one statement, no function), of
+# the tables the reader owns or may select from (the count runs with the reader's rights).
 _PG_TABLES = f"""SELECT CAST(n.nspname AS text) AS schema_name,
         CAST(c.relname AS text) AS table_name, CAST(c.oid AS bigint) AS table_id,
         CAST((xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %I.%I',
@@ -414,7 +415,8 @@ _PG_TABLES = f"""SELECT CAST(n.nspname AS text) AS schema_name,
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN {_HIDDEN}
         AND n.nspname NOT LIKE 'pg_temp%' AND n.nspname NOT LIKE 'pg_toast%'
-        AND pg_has_role(c.relowner, 'USAGE')"""
+        AND (pg_has_role(c.relowner, 'USAGE') OR (has_schema_privilege(n.oid, 'USAGE')
+            AND has_any_column_privilege(c.oid, 'SELECT')))"""
 
 # One block per table and slice 0: we are a single-slice warehouse, so skew is always 0.
 _DISKUSAGE = """SELECT CAST(0 AS integer) AS db_id, table_name AS name, 0 AS slice, 0 AS col,

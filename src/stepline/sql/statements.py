@@ -208,7 +208,8 @@ class Run:
         user = self.user
         restricted = self._restricted(user)
         # every kind a restricted user sends is authorised: settings and extensions too
-        allowed = self.authorizer.authorize(user, t, self.dialect) if restricted else t.sql
+        # (superusers' too: CURRENT_USER names the user; ctx: the connection's temporary tables)
+        allowed = self.authorizer.authorize(user, t, self.dialect, ctx=self) if self.authorizer else t.sql
         if kind in ("begin", "commit", "rollback"):
             if in_batch:  # a batch is one transaction already
                 return Outcome(messages=list(t.notices))
