@@ -661,6 +661,11 @@ class Execution:
             return
         if isinstance(inp, C.TimerFired):
             self._on_timer(inp.timer_id)
+            # AWS records every task timeout due at this instant before any state reacts to one
+            # (a Map whose iterations all time out lists all their TaskTimedOut events first)
+            for timer_id in self._due_task_timers():
+                self._commands.append(C.CancelTimer(timer_id))
+                self._on_timer(timer_id)
             return
         if isinstance(inp, C.ItemsRead | C.ResultsWritten):
             from stepline.asl import fanout as F
@@ -703,6 +708,13 @@ class Execution:
                 self._emit(frame, "TaskFailed", {"resourceType": info.resource_type, "resource": info.resource,
                                                  "error": inp.error, "cause": inp.cause})
             self._ready.append((frame, "fail", inp.error, inp.cause))
+
+    def _due_task_timers(self) -> list[str]:
+        """Armed task timeout/heartbeat timers due by now, in the order they would fire."""
+        due = [(fire_at, int(timer_id.rsplit("-", 1)[1]), timer_id)
+               for timer_id, (kind, _, fire_at, _) in self._timers.items()
+               if kind in ("timeout", "heartbeat") and fire_at <= self._now]
+        return [timer_id for _, _, timer_id in sorted(due)]
 
     def _close_task(self, info: TaskInfo) -> None:
         self._tasks.pop(info.command.task_id, None)
