@@ -561,7 +561,7 @@ class Execution:
     def _schedule_task(self, frame: Frame, state: State) -> None:
         raw = state.raw
         resource = raw.get("Resource", "")
-        if resource.endswith(".waitForTaskToken"):
+        if resource.endswith((".waitForTaskToken", ".sync", ".sync:2")):  # AWS gives .sync a $$.Task.Token too
             frame.token = self.entropy.uuid()
         scope = self._scope(frame, state)
         binding = D.bindings(scope, frame.input) if state.jsonata else None
