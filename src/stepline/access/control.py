@@ -14,7 +14,7 @@ from stepline.access import enforce, statements, system_views
 from stepline.access.audit import AuditTrail
 from stepline.access.catalog import AccessCatalog, table_key
 from stepline.access.enforce import Enforcer, Relation
-from stepline.access.identity import BOUND_KINDS, bind_identity
+from stepline.access.identity import BOUND_KINDS, bind_identity, names_user
 from stepline.access.postgres import role
 from stepline.errors import AccessDenied
 from stepline.sql.extensions import Extension
@@ -196,7 +196,7 @@ class AccessControl:
         user's temporary tables and, on PostgreSQL, is where the filtered system views are made."""
         user = user.lower()
         sql = statement.sql
-        if sql is not None and statement.kind in BOUND_KINDS:
+        if sql is not None and statement.kind in BOUND_KINDS and names_user(sql):
             sql = bind_identity(sql, dialect, user, self.catalog.user_id(user))
         try:
             return self._authorize(user, statement, sql, dialect, ctx)

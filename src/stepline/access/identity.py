@@ -29,9 +29,14 @@ def quote_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def names_user(sql: str) -> bool:
+    """Whether ``sql`` may call an identity function (a cheap test before ``bind_identity``)."""
+    return _CANDIDATE.search(sql) is not None
+
+
 def bind_identity(sql: str, dialect: str, user: str, user_id: int) -> str:
     """``SELECT CURRENT_USER()`` -> ``SELECT 'alice'``; unchanged when nothing names the user."""
-    if not _CANDIDATE.search(sql):
+    if not names_user(sql):
         return sql
     try:
         tokens = Dialect.get_or_raise(dialect).tokenizer().tokenize(sql)

@@ -60,8 +60,8 @@ def duckdb_filter(view: str, user: str, catalog: AccessCatalog) -> exp.Expressio
     if columns:
         tables = sorted({t for t, _ in columns})
         if len(rule) > 3:  # one row per column: only the granted ones
-            pairs = sorted(f"{t}\x00{c}" for t, c in columns)
-            both = exp.DPipe(this=exp.DPipe(this=key.copy(), expression=exp.Literal.string("\x00")),
+            pairs = sorted(f"{t}.{c}" for t, c in columns)
+            both = exp.DPipe(this=exp.DPipe(this=key.copy(), expression=exp.Literal.string(".")),
                              expression=exp.func("lower", exp.column(rule[3], quoted=True)))
             conditions.append(both.isin(*(exp.Literal.string(p) for p in pairs)))
         else:
