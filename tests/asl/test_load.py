@@ -75,13 +75,26 @@ def test_nan_is_not_json() -> None:
 
 @pytest.mark.parametrize("text", ["", "   \n"])
 def test_empty(text: str) -> None:
-    assert _error(text)[0] == "MISSING_DESCRIPTION"
+    # as AWS's ValidateStateMachineDefinition answers an empty definition: no location
+    assert _error(text) == ("SCHEMA_VALIDATION_FAILED", "Definition must be a valid JSON object", "")
 
 
-@pytest.mark.parametrize("text", ["[1]", '"x"', "42", "- a\n- b\n", "just words"])
+@pytest.mark.parametrize("text", ["[1]", '"x"', "42", "- a\n- b\n"])
 def test_not_an_object(text: str) -> None:
     code, message, _ = _error(text)
     assert code == "SCHEMA_VALIDATION_FAILED" and "must be a JSON object" in message
+
+
+def test_bare_words_are_an_unrecognized_token_as_aws_says() -> None:
+    source = '[Source: (String)"not a definition"; line: 1, column: 4]'
+    assert _error("not a definition") == (
+        "INVALID_JSON_DESCRIPTION",
+        "Unrecognized token 'not': was expecting (JSON String, Number, Array, Object or token 'null', 'true' "
+        "or 'false')\n at " + source, source)
+    code, message, location = _error("\n  words" + "x" * 600)
+    assert code == "INVALID_JSON_DESCRIPTION"
+    assert location.endswith('"[truncated 108 chars]; line: 2, column: 608]')
+    assert message.startswith("Unrecognized token 'words" + "x" * 600 + "'")
 
 
 def test_yaml_tags_are_not_constructed() -> None:

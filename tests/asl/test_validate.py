@@ -265,3 +265,22 @@ def test_literal_timestamps_must_be_rfc3339(stamp):
 def test_rfc3339_literal_timestamps_are_accepted(stamp):
     wait = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Timestamp": stamp, "End": True}}}
     assert validate(wait) == []
+
+
+def test_missing_start_at_and_states_are_listed_as_aws_lists_them():
+    assert aws_result("{}")["diagnostics"] == [{"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED",
+                                                 "message": "These fields are required: [States, StartAt]",
+                                                 "location": "/"}]
+
+
+def test_express_machines_refuse_wait_for_task_token():
+    definition = {"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": True, "Branches": [
+        {"StartAt": "Send", "States": {"Send": {
+            "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken", "End": True,
+            "Parameters": {"QueueUrl": "q", "MessageBody": {"TaskToken.$": "$$.Task.Token"}}}}}]}}}
+    assert aws_result(definition)["result"] == "OK"
+    assert aws_result(definition, machine_type="STANDARD")["result"] == "OK"
+    assert aws_result(definition, machine_type="EXPRESS") == {"result": "FAIL", "truncated": False, "diagnostics": [{
+        "severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED",
+        "message": "Express state machine does not support '.waitForTaskToken' service integration ",
+        "location": "/States/P/Branches[0]/States/Send/Resource"}]}

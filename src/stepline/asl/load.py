@@ -8,6 +8,7 @@ https://docs.aws.amazon.com/step-functions/latest/apireference/API_ValidateState
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import yaml
@@ -15,7 +16,6 @@ import yaml
 from stepline.asl.errors import DefinitionError
 
 INVALID_JSON = "INVALID_JSON_DESCRIPTION"
-MISSING_DESCRIPTION = "MISSING_DESCRIPTION"
 
 
 def _diagnostic(code: str, message: str, location: str = "") -> Any:
@@ -104,18 +104,38 @@ def parse_text(text: str) -> dict[str, Any]:
 
     Example: ``parse_text('StartAt: A\\nStates: {A: {Type: Succeed}}')['StartAt'] == 'A'``.
     """
-    if not isinstance(text, str) or not text.strip():
-        raise DefinitionError([_diagnostic(MISSING_DESCRIPTION, "The definition is empty")])
+    if not isinstance(text, str) or not text.strip():  # AWS's words, with no location
+        raise DefinitionError([_diagnostic("SCHEMA_VALIDATION_FAILED", NOT_AN_OBJECT)])
     text = text.removeprefix("\ufeff")  # a byte-order mark left by some editors
     if _looks_like_json(text):
         value = _parse_json(text)
     else:
         value = _parse_yaml(text)
+        if isinstance(value, str | bool) or value is None:
+            raise DefinitionError([_unrecognized_token(text)])  # plain words: not JSON, not a YAML document
     if not isinstance(value, dict):
         kind = "an array" if isinstance(value, list) else f"a {type(value).__name__}"
         message = f"The definition must be a JSON object, not {kind}"
         raise DefinitionError([_diagnostic("SCHEMA_VALIDATION_FAILED", message, "/")])
     return value
+
+
+NOT_AN_OBJECT = "Definition must be a valid JSON object"
+_TOKEN = re.compile(r"[^\s\[\]{}:,\"]+")
+
+
+def _unrecognized_token(text: str) -> Any:
+    """AWS's (Jackson's) diagnostic for text that starts with a bare word."""
+    start = len(text) - len(text.lstrip())
+    token = _TOKEN.match(text, start)
+    word = token.group(0) if token else text[start:start + 1]
+    line = text.count("\n", 0, start) + 1
+    column = start - (text.rfind("\n", 0, start) + 1) + len(word) + 1
+    shown = f'"{text}"' if len(text) <= 500 else f'"{text[:500]}"[truncated {len(text) - 500} chars]'
+    source = f"[Source: (String){shown}; line: {line}, column: {column}]"
+    message = (f"Unrecognized token '{word}': was expecting (JSON String, Number, Array, Object or token "
+               f"'null', 'true' or 'false')\n at {source}")
+    return _diagnostic(INVALID_JSON, message, source)
 
 
 def dump_definition(definition: dict[str, Any]) -> str:

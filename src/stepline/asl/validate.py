@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from stepline.asl import load
+from stepline.asl.dataflow import java_hash_order
 from stepline.asl.errors import DefinitionError
 
 ERROR = "ERROR"
@@ -118,10 +119,12 @@ def validate(
     *,
     max_results: int = 100,
     lambda_results: Mapping[str, Collection[str]] | None = None,
+    machine_type: str = "STANDARD",
 ) -> list[Diagnostic]:
     """Every problem in ``definition`` (text or parsed), ERRORs first, lint warnings included.
 
     ``lambda_results`` is passed to ``lint.lint`` (top-level fields each local handler returns).
+    ``machine_type`` EXPRESS adds what Express workflows refuse (``.waitForTaskToken`` tasks).
 
     Example: ``validate('{"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}') == []``.
     """
@@ -133,7 +136,7 @@ def validate(
             return list(e.diagnostics)[:limit]
     if not isinstance(definition, dict):
         return [Diagnostic(ERROR, SCHEMA, "The definition must be a JSON object", "/")]
-    checker = _Checker()
+    checker = _Checker(machine_type)
     checker.machine(definition)
     found = checker.out
     from stepline.asl import lint
@@ -143,12 +146,14 @@ def validate(
     return found[:limit]
 
 
-def aws_result(definition: str | dict[str, Any], *, severity: str = "ERROR", max_results: int = 0) -> dict[str, Any]:
+def aws_result(definition: str | dict[str, Any], *, severity: str = "ERROR", max_results: int = 0,
+               machine_type: str = "STANDARD") -> dict[str, Any]:
     """ValidateStateMachineDefinition's output: ``{'result': 'OK'|'FAIL', 'diagnostics': [...], 'truncated': bool}``.
 
-    ``severity`` ERROR (the API default) returns errors only, WARNING both; ``max_results`` 0 means 100.
+    ``severity`` ERROR (the API default) returns errors only, WARNING both; ``max_results`` 0 means 100;
+    ``machine_type`` is the request's ``type`` (STANDARD or EXPRESS).
     """
-    found = validate(definition, max_results=1_000_000)
+    found = validate(definition, max_results=1_000_000, machine_type=machine_type or "STANDARD")
     failed = any(d.severity == ERROR for d in found)
     if severity != WARNING:
         found = [d for d in found if d.severity == ERROR]
@@ -269,10 +274,11 @@ def top_level_references(body: str) -> tuple[str, ...]:
 
 
 class _Checker:
-    def __init__(self) -> None:
+    def __init__(self, machine_type: str = "STANDARD") -> None:
         self.out: list[Diagnostic] = []
         self.seen_names: dict[str, str] = {}
         self.top_language = "JSONPath"
+        self.express = machine_type == "EXPRESS"
 
     def error(self, message: str, location: str, code: str = SCHEMA) -> None:
         self.out.append(Diagnostic(ERROR, code, message, location))
@@ -308,8 +314,8 @@ class _Checker:
         start = d.get("StartAt")
         state_map = d.get("States")
         missing = [k for k in ("StartAt", "States") if k not in d]
-        if missing:
-            self.error(f"These fields are required: {_names(missing)}", where)
+        if missing:  # AWS lists them as a java.util.HashSet iterates: [States, StartAt]
+            self.error(f"These fields are required: {_names(java_hash_order(missing))}", where)
         if "StartAt" in d and not isinstance(start, str):
             self.error("The field 'StartAt' should be a string", f"{prefix}/StartAt")
         if "States" in d and not isinstance(state_map, dict):
@@ -578,6 +584,10 @@ class _Checker:
         elif not isinstance(resource, str) or not resource.startswith("arn:") or resource.count(":") < 5:
             self.error(f"Value is not a valid resource ARN: {str(resource)[:200]}", f"{loc}/Resource",
                        INVALID_RESOURCE)
+        elif self.express and resource.endswith(".waitForTaskToken"):
+            # AWS's message ends with a space
+            self.error("Express state machine does not support '.waitForTaskToken' service integration ",
+                       f"{loc}/Resource")
         for field in ("TimeoutSeconds", "HeartbeatSeconds"):
             self.exclusive(s, loc, field, f"{field}Path")
             if field in s:
