@@ -188,13 +188,18 @@ def test_a_temporary_table_cannot_shadow_or_take_over_another_table(backend) -> 
     admin.run("create temp table admin_tmp (secret varchar(40))")
     admin.run("insert into admin_tmp values ('TOPSECRET-temp')")
     admin.run("SET SESSION AUTHORIZATION alice")
+    for attempt in range(2):  # before and after alice made a temporary table of her own there
+        with pytest.raises(AccessDenied) as denied:
+            admin.query("select secret from admin_tmp")
+        assert "TOPSECRET" not in str(denied.value)
+        with pytest.raises(AccessDenied):
+            admin.run("drop table admin_tmp")
+        if backend.dialect == "duckdb":  # PostgreSQL has it owned by the superuser's role natively
+            with pytest.raises(AccessDenied, match="already exists"):
+                admin.run("create temp table if not exists admin_tmp (secret varchar(40))")
+        admin.run(f"create temp table alice_tmp{attempt} (n int)")
     with pytest.raises(AccessDenied, match="permission denied"):
         admin.query("select secret from admin_tmp")
-    with pytest.raises(AccessDenied):
-        admin.run("drop table admin_tmp")
-    if backend.dialect == "duckdb":  # PostgreSQL has it owned by the superuser's role natively
-        with pytest.raises(AccessDenied, match="already exists"):
-            admin.run("create temp table if not exists admin_tmp (secret varchar(40))")
     admin.run("RESET SESSION AUTHORIZATION")
     assert admin.query("select secret from admin_tmp") == [("TOPSECRET-temp",)]
 

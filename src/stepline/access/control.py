@@ -5,6 +5,8 @@ extension handlers behind one object, which is the ``Authorizer`` the statement 
 from __future__ import annotations
 
 import re
+import threading
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,6 +89,11 @@ class AccessControl:
         self.pg_set_role = pg_set_role
         self.enforcer = Enforcer(self.catalog, self.lookup, lambda: getattr(self.schema, "generation", 0))
         self._sessions: dict[str, tuple[str, str]] = {}  # session -> (login user, current user)
+        # DuckDB connections on which a restricted user made a temporary table: only their
+        # statements pay for reading the connection's temporary tables. Missing one is safe: names
+        # are then resolved to ordinary tables, and the rewritten statement names them explicitly.
+        self._temporary_on: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._temporary_lock = threading.Lock()
 
     def close(self) -> None:
         self.catalog.close()
@@ -239,8 +246,15 @@ class AccessControl:
                 self._pg_system_views(ctx)
             return out
         if kind in ("query", "dml", "ddl"):
-            tables = self.schema.temporary(ctx) if ctx is not None else None
-            return self.enforcer.rewrite(user, sql, tables)
+            conn = getattr(ctx, "conn", ctx)
+            with self._temporary_lock:
+                known = conn is not None and conn in self._temporary_on
+            tables = self.schema.temporary(ctx) if ctx is not None and (temporary or known) else None
+            out = self.enforcer.rewrite(user, sql, tables)
+            if temporary and conn is not None:
+                with self._temporary_lock:
+                    self._temporary_on.add(conn)
+            return out
         raise enforce.denied(f"statement kind {kind}")
 
     def _pg_system_views(self, ctx: Any) -> None:
