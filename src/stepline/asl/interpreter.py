@@ -20,7 +20,7 @@ from stepline.asl.errors import StatesError
 from stepline.asl.frames import Fanout, Frame, TaskInfo, split_resource
 from stepline.asl.history import HistoryEvent
 from stepline.asl.intrinsics import SeededEntropy
-from stepline.asl.jsonpath import dumps
+from stepline.asl.jsonpath import PathNotFound, dumps
 from stepline.asl.model import Catcher, State, StateMachine
 from stepline.asl.retry import delay, find_catcher, find_retrier
 
@@ -627,7 +627,7 @@ class Execution:
             seconds = self._until(raw["Timestamp"], "Timestamp")
         elif "SecondsPath" in raw:
             path = raw["SecondsPath"]
-            seconds = D.payload({"v.$": path}, frame.effective, scope)["v"]
+            seconds = self._wait_path_value(frame, "SecondsPath", path, scope)
             if not isinstance(seconds, int) or isinstance(seconds, bool):
                 raise StatesError(errors.RUNTIME, "The SecondsPath parameter cannot be parsed as a long value: "
                                   f"{path} == {_shown(seconds)}")
@@ -636,7 +636,7 @@ class Execution:
                                   f"{path} == {_shown(seconds)}")
         else:
             path = raw.get("TimestampPath", "$")
-            stamp = D.payload({"v.$": path}, frame.effective, scope)["v"]
+            stamp = self._wait_path_value(frame, "TimestampPath", path, scope)
             moment = parse_timestamp(stamp)
             if moment is None:
                 raise StatesError(errors.RUNTIME, "The TimestampPath parameter does not reference a valid ISO-8601 "
@@ -645,6 +645,14 @@ class Execution:
         if seconds > _MAX_WAIT_SECONDS:
             raise StatesError(errors.RUNTIME, "Wait state delay is too long.")
         frame.wait_timer = self._arm("wait", frame, seconds, None)
+
+    @staticmethod
+    def _wait_path_value(frame: Frame, field: str, path: str, scope: D.Scope) -> Any:
+        try:
+            return D.read_path(path, frame.effective, scope)
+        except PathNotFound:
+            raise StatesError(errors.RUNTIME, f"The {field} parameter does not reference an input value: {path}") \
+                from None
 
     def _until(self, stamp: Any, field: str) -> float:
         moment = parse_timestamp(stamp)
