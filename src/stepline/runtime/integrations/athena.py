@@ -16,6 +16,7 @@ from typing import Any
 from stepline.asl import commands as C
 from stepline.errors import SteplineError
 from stepline.runtime.integrations.glue import task_json
+from stepline.runtime.integrations.sdk_output import iso_timestamps
 
 SERVICE = "Athena"
 
@@ -80,7 +81,11 @@ class AthenaTasks:
         except Exception as e:  # noqa: BLE001 - any other failure becomes a workflow error name
             ctx.report(C.TaskFailed(task.task_id, error_name("InternalServer"), f"{type(e).__name__}: {e}"))
             return
-        ctx.report(C.TaskSucceeded(task.task_id, task_json(output)))
+        if resource.family == "athena-sdk":  # the SDK response, timestamps as ISO-8601 strings
+            output = iso_timestamps("athena", resource.action[:1].upper() + resource.action[1:], output)
+        else:
+            output = task_json(output)
+        ctx.report(C.TaskSucceeded(task.task_id, output))
 
     def _wait(self, task: C.RunTask, ctx: Any, athena: Any, query_id: str) -> None:
         key = (ctx.record.arn, task.task_id)

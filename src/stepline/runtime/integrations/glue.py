@@ -7,7 +7,8 @@
   ``States.TaskFailed`` and the JobRun as JSON cause.
   https://docs.aws.amazon.com/step-functions/latest/dg/connect-glue.html
 
-Dates are epoch milliseconds, as in every SDK-shaped task output here.
+Dates are epoch milliseconds in the optimized integration's outputs (``glue:startJobRun.sync``)
+and ISO-8601 strings in the ``aws-sdk:glue:*`` ones (``sdk_output``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 from stepline.asl import commands as C
 from stepline.errors import SteplineError
+from stepline.runtime.integrations.sdk_output import iso_timestamps
 
 SERVICE = "Glue"
 _DATES = frozenset({"StartedOn", "LastModifiedOn", "CompletedOn", "CreationTime", "LastUpdated", "StartTime",
@@ -33,6 +35,10 @@ def task_json(value: Any) -> Any:
     if isinstance(value, list):
         return [task_json(v) for v in value]
     return value
+
+
+def _operation(action: str) -> str:
+    return action[:1].upper() + action[1:]
 
 
 def error_name(code: str) -> str:
@@ -85,7 +91,8 @@ class GlueTasks:
         except Exception as e:  # noqa: BLE001 - any other failure becomes a workflow error name
             ctx.report(C.TaskFailed(task.task_id, error_name("InternalService"), f"{type(e).__name__}: {e}"))
             return
-        ctx.report(C.TaskSucceeded(task.task_id, task_json(output)))
+        # an aws-sdk:glue:* call: the SDK response, timestamps as ISO-8601 strings
+        ctx.report(C.TaskSucceeded(task.task_id, iso_timestamps("glue", _operation(resource.action), output)))
 
     @staticmethod
     def _sdk(glue: Any, action: str, params: dict[str, Any]) -> Any:

@@ -14,6 +14,7 @@ from typing import Any
 
 from stepline.asl import commands as C
 from stepline.errors import SteplineError
+from stepline.runtime.integrations.sdk_output import iso_timestamps
 
 SERVICE = "RedshiftData"
 _SUBMITTING = ("ExecuteStatement", "BatchExecuteStatement")
@@ -58,4 +59,4 @@ class RedshiftData:
                                 f"{e.message} (Service: {SERVICE}, Status Code: 400, Request ID: {task.task_id})")
         except Exception as e:  # noqa: BLE001 - any other failure becomes a workflow error name
             return C.TaskFailed(task.task_id, error_name("InternalServer"), f"{type(e).__name__}: {e}")
-        return C.TaskSucceeded(task.task_id, output)
+        return C.TaskSucceeded(task.task_id, iso_timestamps("redshift-data", operation, output))
