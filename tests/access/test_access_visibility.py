@@ -143,6 +143,27 @@ def test_catalog_views_list_only_relations_the_user_may_read(backend) -> None:
     assert alice.query("select count(*) from svv_table_info where schema = 'public'") == [(0,)]
 
 
+def test_row_counts_do_not_count_rows_hidden_by_policies(backend) -> None:
+    backend.admin.run("""
+        CREATE TABLE vis.rls_t (a int, owner varchar(10));
+        INSERT INTO vis.rls_t VALUES (1, 'alice'), (2, 'bob'), (3, 'bob');
+        GRANT SELECT ON vis.rls_t TO alice;
+        CREATE RLS POLICY p_own WITH (owner varchar(10)) USING (owner = current_user);
+        ATTACH RLS POLICY p_own ON vis.rls_t TO alice;
+        ALTER TABLE vis.rls_t ROW LEVEL SECURITY ON;
+    """)
+    alice = backend.session("alice")
+    assert alice.query("select count(*) from vis.rls_t") == [(1,)]
+    counts = alice.query("select tbl_rows, estimated_visible_rows, \"rows\" from svv_table_info "
+                         "where \"table\" = 'rls_t'")
+    # DuckDB leaves them empty; PostgreSQL counts with alice's rights, so her policy applies
+    seen = None if backend.dialect == "duckdb" else 1
+    assert counts == [(seen, seen, seen)]
+    assert alice.query("select num_values from svv_diskusage where tablename = 'rls_t'") == [(seen,)]
+    assert alice.query("select tbl_rows from svv_table_info where \"table\" = 'cols_t'") == [(2,)]
+    assert backend.admin.query("select tbl_rows from svv_table_info where \"table\" = 'rls_t'") == [(3,)]
+
+
 def test_a_view_over_a_system_view_shows_each_reader_its_own_rows(duck) -> None:
     duck.admin.run(USERS)
     _system_tables(duck)

@@ -326,6 +326,10 @@ class AccessCatalog:
                     (table.lower(), int(cur.enabled if enabled is None else enabled),
                      (conjunction or cur.conjunction).upper()))
 
+    def rls_tables(self) -> frozenset[str]:
+        """The tables with row-level security on."""
+        return frozenset(t for (t,) in self._all("select tbl from rls_tables where enabled = 1"))
+
     def rls(self, table: str) -> RlsSetting:
         row = self._all("select enabled, conjunction from rls_tables where tbl = ?", (table.lower(),))
         return RlsSetting(bool(row[0][0]), row[0][1]) if row else RlsSetting(False, "AND")

@@ -23,7 +23,7 @@ from sqlglot.optimizer.scope import Scope, traverse_scope
 
 from stepline.access.catalog import DEFAULT_SCHEMA, AccessCatalog, Policy, table_key
 from stepline.access.identity import quote_literal
-from stepline.access.system_views import duckdb_filter, is_system_view, postgres_view_name
+from stepline.access.system_views import duckdb_rows, is_system_view, postgres_view_name
 from stepline.access.whitelist import SAFE_FUNCTIONS, SAFE_NODES
 from stepline.errors import AccessDenied
 from stepline.sql.catalog import SCHEMA as SYSTEM_SCHEMA
@@ -264,9 +264,10 @@ class Enforcer:
         """A system view: every user may read it, and sees the rows ``duckdb_filter`` gives it."""
         rel = self.relation(table)
         view = rel.name.lower()
-        rows = exp.select("*").from_(exp.table_(view, db=SYSTEM_SCHEMA))
-        if not self.catalog.is_superuser(user):
-            rows = rows.where(duckdb_filter(view, user, self.catalog)).limit(_BARRIER)
+        if self.catalog.is_superuser(user):
+            rows = exp.select("*").from_(exp.table_(view, db=SYSTEM_SCHEMA))
+        else:
+            rows = duckdb_rows(view, user, self.catalog).limit(_BARRIER)
         mark = f"v{len(views)}_{rel.name}"
         views[mark] = (rows, rel.columns)
         table.replace(exp.table_(mark, db=_VIEW_MARK, alias=table.alias_or_name))

@@ -38,8 +38,35 @@ VISIBILITY: dict[str, tuple[str, ...]] = {
 }
 
 
+#: columns counting a relation's rows: a regular user's DuckDB rows leave them empty for tables
+#: under row-level security (they would count the rows its policies hide; PostgreSQL counts
+#: with the reader's rights, so its policies apply)
+ROW_COUNTS: dict[str, tuple[str, ...]] = {
+    "svv_table_info": ("tbl_rows", "estimated_visible_rows", "rows", "size", "skew_rows"),
+    "svv_diskusage": ("num_values", "tbl_rows"),
+}
+
+
 def is_system_view(schema: str | None, name: str) -> bool:
     return (schema or "").lower() == SCHEMA and name.lower() in VISIBILITY
+
+
+def duckdb_rows(view: str, user: str, catalog: AccessCatalog) -> exp.Select:
+    """``SELECT * FROM stepline_sys.<view> WHERE <what user may see>``."""
+    star: exp.Expression = exp.Star()
+    protected = sorted(catalog.rls_tables())
+    if view in ROW_COUNTS and protected:
+        rule = VISIBILITY[view]
+        hidden = _relation_key(rule).isin(*(exp.Literal.string(k) for k in protected))
+        star = exp.Star(replace=[exp.alias_(exp.Case(ifs=[exp.If(this=hidden.copy(), true=exp.null())],
+                                                     default=exp.column(c)), c) for c in ROW_COUNTS[view]])
+    return exp.select(star).from_(exp.table_(view, db=SCHEMA)).where(duckdb_filter(view, user, catalog))
+
+
+def _relation_key(rule: tuple[str, ...]) -> exp.Expression:
+    """lower(schema || '.' || table) of a row of a relation-listing view"""
+    return exp.func("lower", exp.DPipe(this=exp.DPipe(this=exp.column(rule[1]), expression=exp.Literal.string(".")),
+                                       expression=exp.column(rule[2])))
 
 
 def duckdb_filter(view: str, user: str, catalog: AccessCatalog) -> exp.Expression:
@@ -52,8 +79,7 @@ def duckdb_filter(view: str, user: str, catalog: AccessCatalog) -> exp.Expressio
         mine = exp.select("query_id").from_(_HISTORY).where(exp.column("user_name").eq(me))
         return exp.column(rule[1]).isin(query=mine)
     whole, columns = catalog.readable(user)
-    key = exp.func("lower", exp.DPipe(this=exp.DPipe(this=exp.column(rule[1]), expression=exp.Literal.string(".")),
-                                      expression=exp.column(rule[2])))
+    key = _relation_key(rule)
     conditions: list[exp.Expression] = []
     if whole:
         conditions.append(key.isin(*(exp.Literal.string(k) for k in sorted(whole))))
