@@ -108,8 +108,9 @@ def test_subprocess_errors_have_no_traceback(tmp_path):
 def test_sql_and_statements_through_the_data_directory(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["sql", "create table t (a int, b varchar(8))"]) == 0
+    assert capsys.readouterr().out.strip() == "FINISHED"  # DDL has no row count
     assert main(["sql", "insert into t values (1, 'x'), (2, null)"]) == 0
-    capsys.readouterr()
+    assert capsys.readouterr().out.strip() == "FINISHED: 2 row(s) affected"
     assert main(["sql", "select a, b from t order by a", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["columns"] == ["a", "b"] and doc["rows"] == [[1, "x"], [2, None]]

@@ -58,7 +58,9 @@ def run(args: argparse.Namespace) -> int:
             if args.json:
                 render.print_json(described)
             else:
-                render.out.print(f"{described['Status']}: {described.get('ResultRows', 0)} row(s) affected")
+                affected = described.get("ResultRows", -1)  # -1: no row count (DDL, SET, ...)
+                render.out.print(f"{described['Status']}: {affected} row(s) affected" if affected >= 0
+                                 else described["Status"])
             return render.OK
         columns: list[str] = []
         rows: list[list[Any]] = []
