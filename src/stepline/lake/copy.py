@@ -1,19 +1,30 @@
 """COPY ... FROM 's3://...' into a warehouse table, with rejected rows recorded, never dropped.
 
-Rows the reader rejects (bad types, too many or too few fields) are written to the durable load
-error log read by STL_LOAD_ERRORS (``load_errors``). More rejects than MAXERROR (default 0) fail
-the COPY; the handler runs in the statement's transaction, so the target is left as it was.
+Text (CSV and delimited) and JSON files are read as text by DuckDB, then every field is converted
+to its column's type as Redshift's COPY converts it: empty and blank fields, the NULL AS marker,
+EMPTYASNULL, BLANKSASNULL, TRIMBLANKS, DATEFORMAT/TIMEFORMAT, ACCEPTANYDATE, ROUNDEC, and
+character lengths counted in bytes (TRUNCATECOLUMNS cuts instead of rejecting). Rows whose fields
+cannot be converted, and rows the reader rejects (too many or too few fields, bad quoting,
+invalid UTF-8, blank lines), are written to the durable load error log read by STL_LOAD_ERRORS
+(``load_errors``) with Redshift's error codes. More rejects than MAXERROR (default 0) fail the
+COPY; the handler runs in the statement's transaction, so the target is left as it was.
+Options this warehouse cannot honour fail the COPY with an error naming them.
 https://docs.aws.amazon.com/redshift/latest/dg/r_COPY.html
+https://docs.aws.amazon.com/redshift/latest/dg/copy-parameters-data-conversion.html
+https://docs.aws.amazon.com/redshift/latest/dg/r_Load_Error_Reference.html
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import gzip
 import re
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +38,21 @@ _ERRORS = """CREATE TABLE IF NOT EXISTS stl_load_errors (
   line_number INTEGER, colname TEXT, type TEXT, col_length TEXT, position INTEGER, raw_line TEXT,
   raw_field_value TEXT, err_code INTEGER, err_reason TEXT, is_partial INTEGER, start_offset INTEGER)"""
 
+# Options Redshift has that this warehouse does not implement: naming one fails the COPY.
+_UNSUPPORTED = ("ACCEPTINVCHARS", "ESCAPE", "REMOVEQUOTES", "EXPLICIT_IDS", "FIXEDWIDTH", "AVRO", "ORC",
+                "BZIP2", "LZOP", "ZSTD", "MANIFEST", "NOLOAD", "ENCRYPTED", "READRATIO", "SHAPEFILE",
+                "SIMPLIFY", "IGNOREALLERRORS", "SSH", "COMPROWS", "JSONPATHS", "SERIALIZETOJSON")
+# Options that only change how a text file is read: not valid with PARQUET.
+_TEXT_ONLY = ("delimiter", "ignoreheader", "null_as", "emptyasnull", "blanksasnull", "trimblanks",
+              "dateformat", "timeformat", "acceptanydate", "ignoreblanklines", "roundec", "csv_quotes")
+
 
 @dataclass(frozen=True, slots=True)
 class CopyOptions:
     table: tuple[str, ...]
     columns: tuple[str, ...]
     source: str
-    format: str = "csv"  # csv | parquet | json
+    format: str = "csv"  # csv (CSV and delimited text) | parquet | json
     delimiter: str = "|"  # Redshift's default for text files
     quote: str = '"'
     csv_quotes: bool = False
@@ -41,8 +60,16 @@ class CopyOptions:
     fillrecord: bool = False
     gzip: bool = False
     maxerror: int = 0
+    null_as: str = "\\N"  # NULL AS: an unquoted field equal to it loads as NULL
     emptyasnull: bool = False
     blanksasnull: bool = False
+    trimblanks: bool = False
+    truncatecolumns: bool = False
+    acceptanydate: bool = False
+    dateformat: str | None = None  # None: 'YYYY-MM-DD'; 'auto'; or a Redshift format string
+    timeformat: str | None = None  # None: 'YYYY-MM-DD HH:MI:SS'; 'auto'; 'epochsecs'; 'epochmillisecs'; a format
+    ignoreblanklines: bool = False
+    roundec: bool = False
 
 
 def parse_copy(statement: str) -> CopyOptions:
@@ -59,6 +86,7 @@ def parse_copy(statement: str) -> CopyOptions:
     source = c.next("str", "an 's3://...' location").value
     o: dict[str, Any] = {}
     while not c.done():
+        word = c.peek().upper  # type: ignore[union-attr]
         if c.accept("IAM_ROLE") or c.accept("CREDENTIALS") or c.accept("REGION") or c.accept("ACCESS_KEY_ID") \
                 or c.accept("SECRET_ACCESS_KEY") or c.accept("SESSION_TOKEN"):
             c.accept("AS")
@@ -66,15 +94,17 @@ def parse_copy(statement: str) -> CopyOptions:
         elif c.accept("FORMAT"):
             c.accept("AS")
             fmt = c.next("word").upper
+            if fmt in _UNSUPPORTED:
+                raise LakeError(f"COPY option FORMAT {fmt} is not supported on this warehouse "
+                                "(use CSV, PARQUET, JSON or delimited text)")
             if fmt not in ("CSV", "PARQUET", "JSON"):
                 raise LakeError(f"COPY FORMAT {fmt} is not supported here (use CSV, PARQUET or JSON)")
             o["format"] = fmt.lower()
             if fmt == "CSV":
                 o["csv_quotes"] = True
                 o.setdefault("delimiter", ",")
-            if fmt == "JSON" and c.peek() is not None and c.peek().kind == "str":  # type: ignore[union-attr]
-                if c.next().value.lower() != "auto":
-                    raise LakeError("COPY FORMAT JSON supports only 'auto' here")
+            if fmt == "JSON":
+                _json_option(c)
             if c.accept("QUOTE"):
                 c.accept("AS")
                 o["quote"] = c.next("str").value
@@ -88,8 +118,7 @@ def parse_copy(statement: str) -> CopyOptions:
             o["format"] = "parquet"
         elif c.accept("JSON"):
             o["format"] = "json"
-            if c.peek() is not None and c.peek().kind == "str":  # type: ignore[union-attr]
-                c.next()
+            _json_option(c)
         elif c.accept("DELIMITER"):
             c.accept("AS")
             o["delimiter"] = c.next("str").value
@@ -99,64 +128,192 @@ def parse_copy(statement: str) -> CopyOptions:
         elif c.accept("MAXERROR"):
             c.accept("AS")
             o["maxerror"] = int(c.next("num", "a number").text)
-        elif c.accept("FILLRECORD"):
-            o["fillrecord"] = True
-        elif c.accept("GZIP"):
-            o["gzip"] = True
-        elif c.accept("EMPTYASNULL"):
-            o["emptyasnull"] = True
-        elif c.accept("BLANKSASNULL"):
-            o["blanksasnull"] = True
-        elif c.accept("TRUNCATECOLUMNS") or c.accept("ACCEPTINVCHARS") or c.accept("COMPUPDATE") \
-                or c.accept("STATUPDATE") or c.accept("TIMEFORMAT") or c.accept("DATEFORMAT"):
+        elif c.accept("NULL"):
             c.accept("AS")
-            if c.peek() is not None and c.peek().kind in ("str", "word") and c.peek().upper in (  # type: ignore[union-attr]
-                    "ON", "OFF", "TRUE", "FALSE") or (c.peek() is not None and c.peek().kind == "str"):  # type: ignore[union-attr]
+            o["null_as"] = c.next("str", "a quoted null string").value
+        elif c.accept("DATEFORMAT") or c.accept("TIMEFORMAT"):
+            c.accept("AS")
+            value = c.next("str", f"a quoted {word} string").value
+            key = word.lower()
+            o[key] = value
+            if key == "dateformat" and value in ("epochsecs", "epochmillisecs"):
+                raise LakeError(f"COPY DATEFORMAT '{value}' is not valid (epoch formats are TIMEFORMAT values)")
+            if value.lower() == "auto" and value != "auto":
+                raise LakeError(f"COPY {word} 'auto' is case-sensitive: write 'auto'")
+            if value not in ("auto", "epochsecs", "epochmillisecs"):
+                _strptime(value, word)  # fails now on a format this warehouse cannot read
+        elif c.accept("ENCODING"):
+            c.accept("AS")
+            enc = c.next("word|str", "an encoding").value.upper()
+            if enc not in ("UTF8", "UTF-8"):
+                raise LakeError(f"COPY option ENCODING {enc} is not supported on this warehouse (only UTF8)")
+        elif c.accept("COMPUPDATE") or c.accept("STATUPDATE"):
+            # they choose compression encodings and refresh planner statistics: nothing to load differently
+            nxt = c.peek()
+            if nxt is not None and nxt.upper in ("ON", "OFF", "TRUE", "FALSE", "PRESET"):
                 c.next()
+        elif word in ("FILLRECORD", "GZIP", "EMPTYASNULL", "BLANKSASNULL", "TRIMBLANKS", "TRUNCATECOLUMNS",
+                      "ACCEPTANYDATE", "IGNOREBLANKLINES", "ROUNDEC"):
+            c.next()
+            o[word.lower()] = True
+        elif word in _UNSUPPORTED:
+            raise LakeError(f"COPY option {word} is not supported on this warehouse")
         else:
             raise c.error("unknown COPY option")
+    if o.get("format") == "parquet":
+        given = [k for k in _TEXT_ONLY if k in o and k != "csv_quotes"]
+        if given:
+            raise LakeError(f"COPY option {given[0].upper().replace('NULL_AS', 'NULL AS')} is not valid "
+                            "with FORMAT PARQUET")
+    if o.get("format") == "json":
+        given = [k for k in ("delimiter", "ignoreheader", "null_as", "fillrecord", "ignoreblanklines") if k in o]
+        if given:
+            raise LakeError(f"COPY option {given[0].upper().replace('NULL_AS', 'NULL AS')} is not valid "
+                            "with FORMAT JSON")
+    if len(o.get("delimiter", "|")) != 1:
+        raise LakeError("COPY DELIMITER must be a single character")
+    if "\n" in o.get("null_as", "") or "\r" in o.get("null_as", ""):
+        raise LakeError("COPY NULL AS cannot contain a newline")
     return CopyOptions(table, tuple(columns), source, **o)
 
 
-def _target_columns(ctx: ExtensionContext, table: tuple[str, ...]) -> list[tuple[str, str]]:
-    """(column, type) of the target table; on PostgreSQL the type is its ``format_type`` text."""
+def _json_option(c: Cursor) -> None:
+    nxt = c.peek()
+    if nxt is not None and nxt.kind == "str":
+        value = c.next().value
+        if value.lower() != "auto":
+            raise LakeError("COPY option JSON with a JSONPaths file is not supported on this warehouse "
+                            "(use JSON 'auto')")
+
+
+# Redshift DATEFORMAT/TIMEFORMAT elements -> strptime, longest first
+# (https://docs.aws.amazon.com/redshift/latest/dg/r_DATEFORMAT_and_TIMEFORMAT_strings.html)
+_FORMAT_ELEMENTS = (("YYYY", "%Y"), ("YY", "%y"), ("MONTH", "%B"), ("MON", "%b"), ("MM", "%m"), ("MI", "%M"),
+                    ("DDD", "%j"), ("DD", "%d"), ("HH24", "%H"), ("HH12", "%I"), ("HH", "%H"),
+                    ("SS", "%S"), ("AM", "%p"), ("PM", "%p"), ("OF", "%z"), ("TZH", "%z"))
+
+
+def _strptime(fmt: str, what: str) -> str:
+    out, i, upper = [], 0, fmt.upper()
+    while i < len(fmt):
+        for element, code in _FORMAT_ELEMENTS:
+            if upper.startswith(element, i):
+                out.append(code)
+                i += len(element)
+                break
+        else:
+            ch = fmt[i]
+            if ch.isalpha():
+                raise LakeError(f"COPY {what} '{fmt}': the element at '{fmt[i:]}' is not supported on this warehouse")
+            out.append("%%" if ch == "%" else ch)
+            i += 1
+    return "".join(out)
+
+
+# 'auto' recognition: the formats of
+# https://docs.aws.amazon.com/redshift/latest/dg/automatic-recognition.html that a cast does not read
+_AUTO_DATES = ("%m/%d/%Y", "%m-%d-%Y", "%m.%d.%Y", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%d %b %Y", "%b %d %Y",
+               "%b %d, %Y", "%d-%b-%Y", "%B %d, %Y", "%d %B %Y", "%m/%d/%y", "%Y-%m-%dT%H:%M:%S")
+_AUTO_TIMES = ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M:%S %p", "%Y/%m/%d %H:%M:%S", "%Y%m%d %H:%M:%S",
+               "%Y%m%d%H%M%S", "%d %b %Y %H:%M:%S", "%b %d %Y %H:%M:%S", "%d-%b-%Y %H:%M:%S",
+               "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f", "%m/%d/%Y %H:%M:%S.%f", "%Y/%m/%d %H:%M:%S.%f")
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A target column as COPY converts into it."""
+
+    name: str
+    kind: str  # varchar char int2 int4 int8 numeric float4 float8 bool date timestamp timestamptz time other
+    duck: str  # the DuckDB type of the converted value
+    length: int | None = None  # character columns: the declared length in bytes
+    precision: int = 18
+    scale: int = 0
+
+    @property
+    def character(self) -> bool:
+        return self.kind in ("varchar", "char")
+
+    @property
+    def redshift_type(self) -> str:  # STL_LOAD_ERRORS.type
+        return {"varchar": "varchar", "char": "char", "float4": "float4", "float8": "float8", "bool": "bool",
+                "numeric": "numeric", "date": "date", "timestamp": "timestamp", "timestamptz": "timestamptz",
+                "time": "time"}.get(self.kind, self.kind if self.kind.startswith("int") else "unknown")
+
+    @property
+    def col_length(self) -> str:  # STL_LOAD_ERRORS.col_length
+        if self.character:
+            return str(self.length) if self.length is not None else "0"
+        return f"{self.precision},{self.scale}" if self.kind == "numeric" else "0"
+
+
+_CHAR = re.compile(r"^(character varying|varchar|nvarchar|text|character|char|nchar|bpchar)(?:\s*\((\d+)\))?$")
+_DECIMAL = re.compile(r"^(?:numeric|decimal)(?:\((\d+),\s*(\d+)\))?$")
+_SIMPLE = {"smallint": ("int2", "SMALLINT"), "int2": ("int2", "SMALLINT"), "integer": ("int4", "INTEGER"),
+           "int": ("int4", "INTEGER"), "int4": ("int4", "INTEGER"), "bigint": ("int8", "BIGINT"),
+           "int8": ("int8", "BIGINT"), "real": ("float4", "FLOAT"), "float": ("float4", "FLOAT"),
+           "float4": ("float4", "FLOAT"), "double precision": ("float8", "DOUBLE"), "double": ("float8", "DOUBLE"),
+           "float8": ("float8", "DOUBLE"), "boolean": ("bool", "BOOLEAN"), "bool": ("bool", "BOOLEAN"),
+           "date": ("date", "DATE"), "timestamp": ("timestamp", "TIMESTAMP"),
+           "timestamp without time zone": ("timestamp", "TIMESTAMP"),
+           "timestamp with time zone": ("timestamptz", "TIMESTAMPTZ"), "timestamptz": ("timestamptz", "TIMESTAMPTZ"),
+           "time": ("time", "TIME"), "time without time zone": ("time", "TIME")}
+
+
+def column_for(name: str, type_text: str, backend: str) -> Column:
+    """The COPY view of a column from its type's text (PostgreSQL's ``format_type``, DuckDB's
+    ``data_type``, or the Redshift type the statement service recorded for it)."""
+    t = type_text.strip().lower()
+    m = _CHAR.match(t)
+    if m:
+        kind = "char" if m.group(1) in ("character", "char", "nchar", "bpchar") else "varchar"
+        length = int(m.group(2)) if m.group(2) else (1 if kind == "char" and m.group(1) != "bpchar" else None)
+        return Column(name, kind, "VARCHAR", length)
+    m = _DECIMAL.match(t)
+    if m:
+        p, s = (int(m.group(1)), int(m.group(2))) if m.group(1) else (18, 0)
+        if m.group(1) is None and backend == "postgres":  # unconstrained numeric: the server parses it
+            return Column(name, "other", "VARCHAR")
+        if p > 38:  # wider than DuckDB's DECIMAL: the server parses it from its text
+            return Column(name, "other", "VARCHAR")
+        return Column(name, "numeric", f"DECIMAL({p},{s})", precision=p, scale=s)
+    if t in _SIMPLE:
+        kind, duck = _SIMPLE[t]
+        return Column(name, kind, duck)
+    # anything else: the text goes to the backend, which converts it (a failure fails the COPY)
+    return Column(name, "other", type_text.upper() if backend == "duckdb" else "VARCHAR")
+
+
+def _target_columns(ctx: ExtensionContext, table: tuple[str, ...]) -> list[Column]:
+    """The target table's columns. PostgreSQL keeps declared lengths in its catalog; DuckDB does not,
+    so there the Redshift types the statement service recorded at CREATE TABLE give them."""
     if ctx.dialect == "postgres":
         rows = ctx.execute(
             "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
             "WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
             [".".join(sql_ident(p) for p in table)]).fetchall()
-    else:
-        schema, name = (table[-2], table[-1]) if len(table) >= 2 else (None, table[-1])
-        sql = ("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?"
-               + (" AND table_schema = ?" if schema else " AND table_schema = current_schema()")
-               + " ORDER BY ordinal_position")
-        rows = ctx.execute(sql, [name, schema] if schema else [name]).fetchall()
+        if not rows:
+            raise LakeError(f"relation \"{'.'.join(table)}\" does not exist")
+        return [column_for(str(n), str(t), "postgres") for n, t in rows]
+    schema, name = (table[-2], table[-1]) if len(table) >= 2 else (None, table[-1])
+    if schema is None:
+        schema = str(ctx.execute("SELECT current_schema()").fetchone()[0])
+    rows = ctx.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
+                       "AND table_schema = ? ORDER BY ordinal_position", [name, schema]).fetchall()
     if not rows:
         raise LakeError(f"relation \"{'.'.join(table)}\" does not exist")
-    return [(str(r[0]), str(r[1])) for r in rows]
-
-
-_PG_TO_DUCK = {"smallint": "SMALLINT", "integer": "INTEGER", "bigint": "BIGINT", "real": "FLOAT",
-               "double precision": "DOUBLE", "boolean": "BOOLEAN", "date": "DATE",
-               "timestamp without time zone": "TIMESTAMP", "timestamp with time zone": "TIMESTAMPTZ",
-               "time without time zone": "TIME"}
-_PG_CHAR = re.compile(r"^(character varying|character|bpchar)(?:\((\d+)\))?$")
-_PG_NUMERIC = re.compile(r"^numeric\((\d+),(\d+)\)$")
-
-
-def _duck_type(pg_type: str) -> tuple[str, int | None]:
-    """The DuckDB type the files are read and validated as for a PostgreSQL column, and its length
-    limit in bytes for character columns (Redshift's lengths count bytes)."""
-    t = pg_type.lower()
-    m = _PG_CHAR.match(t)
-    if m:
-        return "VARCHAR", int(m.group(2)) if m.group(2) else (None if m.group(1) == "character varying" else 1)
-    m = _PG_NUMERIC.match(t)
-    if m:  # wider numerics are parsed by the server from their text
-        return (f"DECIMAL({m.group(1)},{m.group(2)})" if int(m.group(1)) <= 38 else "VARCHAR"), None
-    return _PG_TO_DUCK.get(t, "VARCHAR"), None
-
-
+    recorded: dict[str, str] = {}
+    if ctx.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'stepline_sys' "
+                   "AND table_name = 'column_attributes'").fetchone()[0]:
+        recorded = {str(c): str(t) for c, t in ctx.execute(
+            "SELECT column_name, redshift_type FROM stepline_sys.column_attributes "
+            "WHERE schema_name = ? AND table_name = ?", [schema, name]).fetchall()}
+    out = []
+    for n, t in rows:
+        declared = recorded.get(str(n))
+        character = declared is not None and _CHAR.match(declared.lower()) and str(t).upper() == "VARCHAR"
+        out.append(column_for(str(n), declared if character else str(t), "duckdb"))
+    return out
 def _record(data_dir: Path, rows: list[tuple]) -> None:
     db = sqlite3.connect(Path(data_dir) / "catalog.sqlite", timeout=30)
     try:
@@ -198,7 +355,7 @@ def copy(ctx: ExtensionContext, statement: str) -> ExtensionResult:
     """Run a Redshift COPY in the statement's transaction; returns the rows loaded.
 
     On DuckDB the warehouse reads the files itself. On PostgreSQL an in-process DuckDB reads and
-    validates them with the same readers, and the accepted rows stream to the server through
+    converts them with the same SQL, and the accepted rows stream to the server through
     ``COPY ... FROM STDIN``; a failure rolls the statement's transaction back, so the table is
     left as it was.
     """
@@ -208,69 +365,54 @@ def copy(ctx: ExtensionContext, statement: str) -> ExtensionResult:
     files = [str(f) for f in prefix_files(o.source, ctx.data_dir)]
     target = _target_columns(ctx, o.table)
     if o.columns:
-        known = {c for c, _ in target}
-        bad = [c for c in o.columns if c not in known]
+        by_name = {c.name: c for c in target}
+        bad = [c for c in o.columns if c not in by_name]
         if bad:
             raise LakeError(f"column \"{bad[0]}\" of relation \"{o.table[-1]}\" does not exist")
-        types = dict(target)
-        target = [(c, types[c]) for c in o.columns]
+        target = [by_name[c] for c in o.columns]
     table_sql = ".".join(sql_ident(p) for p in o.table)
-    cols_sql = ", ".join(sql_ident(c) for c, _ in target)
-    listing = "[" + ", ".join(sql_literal(f) for f in files) + "]"
+    cols_sql = ", ".join(sql_ident(c.name) for c in target)
     if ctx.dialect == "duckdb":
-        def sink(select: str, rejects: list[tuple]) -> int:
+        def sink(select: str) -> int:
             return _count(ctx.execute(f"INSERT INTO {table_sql} ({cols_sql}) {select}"))
-        return _copy_with(ctx, ctx, o, files, listing, target, sink)
+        return _copy_with(ctx, ctx, o, files, target, sink)
     import duckdb
 
     duck = duckdb.connect()
     try:
         duck.execute("SET enable_progress_bar = false")
-        typed = [(c, *_duck_type(t)) for c, t in target]
-        sink = _postgres_sink(ctx, duck, o, table_sql, cols_sql, [(c, n) for c, _, n in typed])
+        sink = _postgres_sink(ctx, duck, o, table_sql, cols_sql)
         try:
-            return _copy_with(ctx, duck, o, files, listing, [(c, d) for c, d, _ in typed], sink)
+            return _copy_with(ctx, duck, o, files, target, sink)
         except duckdb.Error as e:
             raise LakeError(f"Load into table '{o.table[-1]}' failed: {str(e).splitlines()[0][:300]}") from None
     finally:
         duck.close()
 
 
-Sink = Callable[[str, list[tuple]], int]
+Sink = Callable[[str], int]
 
 
-def _copy_with(ctx: ExtensionContext, reader: Any, o: CopyOptions, files: list[str], listing: str,
-               target: list[tuple[str, str]], sink: Sink) -> ExtensionResult:
+def _copy_with(ctx: ExtensionContext, reader: Any, o: CopyOptions, files: list[str], target: list[Column],
+               sink: Sink) -> ExtensionResult:
     if o.format == "parquet":
-        return _copy_parquet(reader, o, files, listing, target, sink)
-    return _copy_text(ctx, reader, o, listing, target, sink)
+        return _copy_parquet(reader, o, files, target, sink)
+    return _copy_text(ctx, reader, o, files, target, sink)
 
 
-def _postgres_sink(ctx: ExtensionContext, duck: Any, o: CopyOptions, table_sql: str, cols_sql: str,
-                   limits: list[tuple[str, int | None]]) -> Sink:
-    """Streams a DuckDB SELECT's rows into the PostgreSQL table; character values longer than their
-    column are rejected (Redshift's error 1204) into ``rejects``, not sent."""
+def _postgres_sink(ctx: ExtensionContext, duck: Any, o: CopyOptions, table_sql: str, cols_sql: str) -> Sink:
+    """Streams a DuckDB SELECT's rows (already converted and checked) into the PostgreSQL table."""
     import psycopg
-    import pyarrow.compute as pc
 
     from stepline.sql.backends.postgres import copy_arrow_in, raw_connection
 
     con = raw_connection(ctx.execute("SELECT 1"))
-    bounded = [(i, c, n) for i, (c, n) in enumerate(limits) if n is not None]
 
-    def sink(select: str, rejects: list[tuple]) -> int:
+    def sink(select: str) -> int:
         def batches() -> Any:
             for batch in duck.execute(select).to_arrow_reader(100_000):
                 ctx.check_cancelled()
-                too_long = None
-                for i, c, n in bounded:
-                    over = pc.fill_null(pc.greater(pc.binary_length(batch.column(i)), n), False)
-                    for row in pc.indices_nonzero(over).to_pylist():
-                        value = batch.column(i)[row].as_py()
-                        rejects.append((o.source, 0, c, "length", value, "String length exceeds DDL length "
-                                        f"(column {c} holds {n} bytes, the value has {len(value.encode())})"))
-                    too_long = over if too_long is None else pc.or_(too_long, over)
-                yield batch if too_long is None else batch.filter(pc.invert(too_long))
+                yield batch
 
         try:
             return copy_arrow_in(con, table_sql, cols_sql, batches())
@@ -284,30 +426,48 @@ def _postgres_sink(ctx: ExtensionContext, duck: Any, o: CopyOptions, table_sql: 
 _NUMERIC = ("INTEGER", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "DOUBLE", "FLOAT", "REAL", "DECIMAL", "UBIGINT")
 
 
-def _copy_parquet(reader: Any, o: CopyOptions, files: list[str], listing: str,
-                  target: list[tuple[str, str]], sink: Sink) -> ExtensionResult:
+def _fit_bytes(value: str, n: int) -> str:
+    """``value`` cut to at most ``n`` bytes of UTF-8 without splitting a character (TRUNCATECOLUMNS):
+    the longest prefix whose byte length fits, found bit by bit."""
+    step = "lambda k, b: CASE WHEN strlen(left({v}, k + (1 << b))) <= {n} THEN k + (1 << b) ELSE k END"
+    return (f"CASE WHEN strlen({value}) > {n} THEN left({value}, list_reduce(range({max(n, 1).bit_length()}, -1, -1), "
+            f"{step.format(v=value, n=n)}, 0)) ELSE {value} END")
+
+
+def _copy_parquet(reader: Any, o: CopyOptions, files: list[str], target: list[Column],
+                  sink: Sink) -> ExtensionResult:
     # columns map by position (https://docs.aws.amazon.com/redshift/latest/dg/copy-usage_notes-copy-from-columnar.html)
+    listing = "[" + ", ".join(sql_literal(f) for f in files) + "]"
     hive = "true" if any("=" in Path(f).parent.name for f in files) else "false"
     scan = f"read_parquet({listing}, hive_partitioning = {hive}, hive_types_autocast = false, union_by_name = true)"
     desc = [(str(r[0]), str(r[1])) for r in reader.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()]
     if len(desc) > len(target) or (len(desc) < len(target) and not o.fillrecord):
         raise LakeError(f"COPY into \"{o.table[-1]}\" failed: the Parquet files have {len(desc)} columns and the "
                         f"table has {len(target)}; incompatible Parquet schema (columns map by position)")
-    for (fcol, ftype), (tcol, ttype) in zip(desc, target, strict=False):
-        if ftype.upper() in ("VARCHAR", "BLOB") and ttype.upper().startswith(_NUMERIC + ("DATE", "TIMESTAMP", "BOOLEAN")):
-            raise LakeError(f"COPY into \"{o.table[-1]}\" failed: incompatible Parquet schema for column '{tcol}': "
-                            f"file column '{fcol}' is {ftype}, table column is {ttype}")
-        if ftype.upper().startswith(_NUMERIC) and ttype.upper() in ("DATE", "TIMESTAMP"):
-            raise LakeError(f"COPY into \"{o.table[-1]}\" failed: incompatible Parquet schema for column '{tcol}': "
-                            f"file column '{fcol}' is {ftype}, table column is {ttype}")
-    select = ", ".join(f"CAST({sql_ident(f)} AS {t})" for (f, _), (_, t) in zip(desc, target, strict=False))
-    select += "".join(f", CAST(NULL AS {t})" for _, t in target[len(desc):])
-    rejects: list[tuple] = []
-    loaded = sink(f"SELECT {select} FROM {scan}", rejects)
-    if rejects:  # a value its column cannot hold fails a columnar COPY as a whole
-        _, _, col, _, value, reason = rejects[0]
-        raise LakeError(f"Load into table '{o.table[-1]}' failed: column '{col}': {reason}: '{str(value)[:100]}'")
-    return ExtensionResult(rowcount=loaded)
+    for (fcol, ftype), col in zip(desc, target, strict=False):
+        ttype = col.duck.upper()
+        if ftype.upper() in ("VARCHAR", "BLOB") and ttype.startswith(_NUMERIC + ("DATE", "TIMESTAMP", "BOOLEAN")):
+            raise LakeError(f"COPY into \"{o.table[-1]}\" failed: incompatible Parquet schema for column "
+                            f"'{col.name}': file column '{fcol}' is {ftype}, table column is {ttype}")
+        if ftype.upper().startswith(_NUMERIC) and ttype in ("DATE", "TIMESTAMP"):
+            raise LakeError(f"COPY into \"{o.table[-1]}\" failed: incompatible Parquet schema for column "
+                            f"'{col.name}': file column '{fcol}' is {ftype}, table column is {ttype}")
+    exprs = []
+    for (fcol, _), col in zip(desc, target, strict=False):
+        value = f"CAST({sql_ident(fcol)} AS {col.duck})"
+        if col.character and col.length is not None:
+            if o.truncatecolumns:
+                value = _fit_bytes(value, col.length)
+            else:  # a value its column cannot hold fails a columnar COPY as a whole
+                long = reader.execute(f"SELECT {value} FROM {scan} WHERE strlen({value}) > {col.length} "
+                                      "LIMIT 1").fetchone()
+                if long is not None:
+                    raise LakeError(f"Load into table '{o.table[-1]}' failed: column '{col.name}': String length "
+                                    f"exceeds DDL length (column {col.name} holds {col.length} bytes, the value "
+                                    f"has {len(long[0].encode())}): '{long[0][:100]}'")
+        exprs.append(value)
+    exprs += [f"CAST(NULL AS {col.duck})" for col in target[len(desc):]]
+    return ExtensionResult(rowcount=sink(f"SELECT {', '.join(exprs)} FROM {scan}"))
 
 
 def _count(cur: Any) -> int:
@@ -315,44 +475,345 @@ def _count(cur: Any) -> int:
     return int(row[0]) if row else 0
 
 
-def _copy_text(ctx: ExtensionContext, reader: Any, o: CopyOptions, listing: str,
-               target: list[tuple[str, str]], sink: Sink) -> ExtensionResult:
-    spec = "{" + ", ".join(f"{sql_literal(c)}: {sql_literal(t)}" for c, t in target) + "}"
-    tag = f"stepline_copy_{int(time.time() * 1000) % 10**9}"
+# --- text and JSON: read every field as text, convert it as Redshift does ---------------------------
+
+_BLANK = r"'\s*'"
+_TRUE = "('t', 'true', 'y', 'yes', '1', 'on')"
+_FALSE = "('f', 'false', 'n', 'no', '0', 'off')"
+
+
+def _clean(col: Column, raw: str, o: CopyOptions) -> str:
+    """The field's text after the empty/blank/NULL AS rules, NULL when it loads as NULL. ``raw`` is
+    NULL only for a field FILLRECORD added (text) or a JSON null or missing key."""
+    text = o.format == "csv"
+    marker = f" WHEN {raw} = {sql_literal(o.null_as)} THEN NULL" if text else ""
+    if not col.character:  # empty and blank fields of other types always load as NULL
+        return f"CASE WHEN {raw} IS NULL THEN NULL{marker} WHEN regexp_full_match({raw}, {_BLANK}) THEN NULL ELSE {raw} END"
+    # FILLRECORD fills a VARCHAR with a zero-length string, a CHAR with NULL
+    missing = "''" if text and col.kind == "varchar" and not o.emptyasnull else "NULL"
+    rules = f"CASE WHEN {raw} IS NULL THEN {missing}{marker}"
+    if o.emptyasnull:
+        rules += f" WHEN {raw} = '' THEN NULL"
+    if o.blanksasnull:
+        rules += f" WHEN regexp_full_match({raw}, {_BLANK}) THEN NULL"
+    kept = f"rtrim({raw})" if o.trimblanks and col.kind == "varchar" else raw
+    return f"{rules} ELSE {kept} END"
+
+
+def _typed(col: Column, v: str, o: CopyOptions, backend: str) -> str:
+    """The converted value of the cleaned text ``v``; NULL when it does not convert."""
+    t = f"trim({v})"
+    k = col.kind
+    if col.character:
+        return _fit_bytes(v, col.length) if o.truncatecolumns and col.length is not None else v
+    if k in ("int2", "int4", "int8"):
+        return rf"CASE WHEN regexp_full_match({t}, '[-+]?\d+') THEN TRY_CAST({t} AS {col.duck}) END"
+    if k == "numeric":
+        if o.roundec or col.scale < 0:
+            return f"TRY_CAST({t} AS {col.duck})"
+        # COPY truncates extra digits of scale unless ROUNDEC (a cast would round)
+        cut = (rf"regexp_replace({t}, '^([-+]?\d*\.\d{{{col.scale}}})\d+$', '\1')" if col.scale
+               else rf"regexp_replace({t}, '^([-+]?\d+)\.\d*$', '\1')")
+        return f"TRY_CAST({cut} AS {col.duck})"
+    if k in ("float4", "float8"):
+        return f"TRY_CAST({t} AS {col.duck})"
+    if k == "bool":
+        return f"CASE WHEN lower({t}) IN {_TRUE} THEN true WHEN lower({t}) IN {_FALSE} THEN false END"
+    if k == "date":
+        fmt = o.dateformat
+        if fmt is None:
+            return f"coalesce(TRY_CAST({t} AS DATE), CAST(TRY_CAST({t} AS TIMESTAMP) AS DATE))"
+        if fmt == "auto":
+            auto = "[" + ", ".join(sql_literal(f) for f in _AUTO_DATES) + "]"
+            return (f"coalesce(TRY_CAST({t} AS DATE), CAST(TRY_CAST({t} AS TIMESTAMP) AS DATE), "
+                    f"CAST(try_strptime({t}, {auto}) AS DATE))")
+        return f"CAST(try_strptime({t}, {_formats(fmt, 'DATEFORMAT')}) AS DATE)"
+    if k in ("timestamp", "timestamptz"):
+        fmt = o.timeformat
+        if fmt in ("epochsecs", "epochmillisecs"):
+            scale = 1_000_000 if fmt == "epochsecs" else 1_000
+            value = (rf"CASE WHEN regexp_full_match({t}, '[-+]?\d+(\.\d+)?') THEN "
+                     f"make_timestamp(CAST(CAST({t} AS DOUBLE) * {scale} AS BIGINT)) END")
+        elif fmt is None:
+            value = f"TRY_CAST({t} AS {col.duck})"
+        elif fmt == "auto":
+            auto = "[" + ", ".join(sql_literal(f) for f in _AUTO_TIMES + _AUTO_DATES) + "]"
+            value = f"coalesce(TRY_CAST({t} AS {col.duck}), CAST(try_strptime({t}, {auto}) AS {col.duck}))"
+        else:
+            value = f"try_strptime({t}, {_formats(fmt, 'TIMEFORMAT')})"
+        return f"CAST({value} AS {col.duck})"
+    if k == "time":
+        return f"TRY_CAST({t} AS TIME)"
+    # other types: DuckDB converts them here; on PostgreSQL the server does
+    return f"TRY_CAST({v} AS {col.duck})" if backend == "duckdb" else v
+
+
+def _formats(fmt: str, what: str) -> str:
+    code = _strptime(fmt, what)
+    forms = [code] + ([code + ".%f"] if code.endswith("%S") else [])
+    return "[" + ", ".join(sql_literal(f) for f in forms) + "]"
+
+
+def _failed(col: Column, v: str, value: str, o: CopyOptions) -> str:
+    """True when the field is rejected: it has text that does not convert, or is too long."""
+    if col.character:
+        if col.length is None or o.truncatecolumns:
+            return "false"
+        return f"coalesce(strlen({v}) > {col.length}, false)"
+    if o.acceptanydate and col.kind in ("date", "timestamp", "timestamptz"):
+        return "false"  # ACCEPTANYDATE: a date that does not match loads as NULL
+    return f"({v} IS NOT NULL AND {value} IS NULL)"
+
+
+def _stages(reader_sql: str, target: list[Column], o: CopyOptions, backend: str) -> tuple[str, list[str], str]:
+    """(the relation of raw fields r<i> and cleaned texts v<i>, the converted value expressions,
+    the expression of the first rejected field's index or NULL)."""
+    cleaned = ", ".join(f"{_clean(c, f'r{i}', o)} AS v{i}" for i, c in enumerate(target))
+    relation = f"(SELECT *, {cleaned} FROM {reader_sql})"
+    values = [_typed(c, f"v{i}", o, backend) for i, c in enumerate(target)]
+    tests = [_failed(c, f"v{i}", values[i], o) for i, c in enumerate(target)]
+    first = "CASE " + " ".join(f"WHEN {x} THEN {i}" for i, x in enumerate(tests) if x != "false")
+    first = first + " END" if first != "CASE " else "CAST(NULL AS INTEGER)"
+    return relation, values, first
+
+
+def _scan(o: CopyOptions, files: list[str], target: list[Column], *, tag: str | None, numbered: bool) -> str:
+    """A relation of the files' fields as text, ``r0``..``rN`` (and ``rn``, the record's ordinal
+    among those read, when ``numbered``). ``tag`` names the reader's reject tables (text files)."""
+    listing = "[" + ", ".join(sql_literal(f) for f in files) + "]"
     if o.format == "json":
-        scan = f"read_json({listing}, format = 'newline_delimited', columns = {spec})"
-        return ExtensionResult(rowcount=sink(f"SELECT * FROM {scan}", []))
-    quote = sql_literal(o.quote if o.csv_quotes else "")
-    escape = sql_literal(o.quote if o.csv_quotes else "\\")
-    scan = (f"read_csv({listing}, columns = {spec}, header = false, skip = {o.ignoreheader}, "
-              f"delim = {sql_literal(o.delimiter)}, quote = {quote}, escape = {escape}, auto_detect = false, "
-              f"null_padding = {str(o.fillrecord).lower()}, compression = {'gzip' if o.gzip else 'auto'}, "
-              f"store_rejects = true, rejects_table = '{tag}_errors', rejects_scan = '{tag}_scans', "
-              f"strict_mode = true, hive_partitioning = false, filename = false)")
-    ctx.check_cancelled()
-    too_long: list[tuple] = []
-    loaded = sink(f"SELECT * FROM {scan}", too_long)
-    rejects = reader.execute(
-        f"SELECT s.file_path, e.line, e.column_name, e.error_type, e.csv_line, e.error_message "
-        f"FROM {tag}_errors e JOIN {tag}_scans s USING (scan_id, file_id) ORDER BY s.file_path, e.line").fetchall() + too_long
-    reader.execute(f"DROP TABLE IF EXISTS {tag}_errors")
-    reader.execute(f"DROP TABLE IF EXISTS {tag}_scans")
+        spec = "{" + ", ".join(f"{sql_literal(c.name)}: 'VARCHAR'" for c in target) + "}"
+        fields = ", ".join(f"{sql_ident(c.name)} AS r{i}" for i, c in enumerate(target))
+        source = f"read_json({listing}, format = 'newline_delimited', columns = {spec})"
+    else:
+        spec = "{" + ", ".join(f"'r{i}': 'VARCHAR'" for i in range(len(target))) + "}"
+        quote = sql_literal(o.quote if o.csv_quotes else "")
+        # a null string no field can hold: NULL AS is applied by the conversion, so that a field
+        # FILLRECORD adds (NULL) and one matching the marker stay apart
+        rejects = (f"store_rejects = true, rejects_table = '{tag}_errors', rejects_scan = '{tag}_scans'"
+                   if tag else "ignore_errors = true")
+        source = (f"read_csv({listing}, columns = {spec}, header = false, skip = {o.ignoreheader}, "
+                  f"delim = {sql_literal(o.delimiter)}, quote = {quote}, escape = {quote}, auto_detect = false, "
+                  f"nullstr = {sql_literal(_NO_NULL)}, allow_quoted_nulls = false, "
+                  f"null_padding = {str(o.fillrecord).lower()}, compression = {'gzip' if o.gzip else 'auto'}, "
+                  f"{rejects}, strict_mode = true, hive_partitioning = false, filename = false)")
+        fields = ", ".join(f"r{i}" for i in range(len(target)))
+    number = "row_number() OVER () AS rn, " if numbered else ""
+    return f"(SELECT {number}{fields} FROM {source})"
+
+
+_NO_NULL = "\x1fstepline:no-null\x1f"
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    file: str
+    line: int
+    column: str
+    type: str
+    col_length: str
+    raw_line: str
+    raw_value: str
+    code: int
+    reason: str
+    position: int = 0
+
+
+def _copy_text(ctx: ExtensionContext, reader: Any, o: CopyOptions, files: list[str], target: list[Column],
+               sink: Sink) -> ExtensionResult:
+    backend = ctx.dialect
+    rejects: list[Reject] = []
+    for n, f in enumerate(files):
+        ctx.check_cancelled()
+        tag = f"stepline_copy_{int(time.time() * 1000) % 10**9}_{n}" if o.format == "csv" else None
+        relation, values, first = _stages(_scan(o, [f], target, tag=tag, numbered=True), target, o, backend)
+        raws = ", ".join(f"r{i}" for i in range(len(target)))
+        bad = reader.execute(f"SELECT rn, e, {raws} FROM (SELECT rn, {first} AS e, {raws} FROM {relation}) "
+                             "WHERE e IS NOT NULL ORDER BY rn").fetchall()
+        structural: list[tuple] = []
+        if tag:
+            structural = reader.execute(
+                f"SELECT e.line, e.column_name, e.error_type, e.csv_line, e.error_message "
+                f"FROM {tag}_errors e ORDER BY e.line").fetchall()
+            reader.execute(f"DROP TABLE IF EXISTS {tag}_errors")
+            reader.execute(f"DROP TABLE IF EXISTS {tag}_scans")
+        rejects += _file_rejects(ctx, f, o, target, bad, structural)
     if rejects:
-        now = time.time()
-        lake = str(lake_path("s3://x", ctx.data_dir).parent)
-        _record(ctx.data_dir, [
-            (getattr(ctx, "user", ""), 0, ".".join(o.table), now, 0, getattr(ctx, "query_id", 0),
-             "s3://" + str(f)[len(lake) + 1:] if str(f).startswith(lake) else str(f), line,
-             (col or "").strip('"'), "", "", 0, (raw or "")[:1024], "", 1204 if kind == "length" else 1200 + i % 10, (reason or kind or "")[:512],
-             0, 0)
-            for i, (f, line, col, kind, raw, reason) in enumerate(rejects)])
+        _record_rejects(ctx, o, rejects)
     if len(rejects) > o.maxerror:
-        f, line, col, _, _, reason = rejects[0]
+        r = rejects[0]
         raise LakeError(f"Load into table '{o.table[-1]}' failed.  Check 'stl_load_errors' system table for details. "
-                        f"({len(rejects)} rejected rows, MAXERROR {o.maxerror}; first: line {line}"
-                        f"{', column ' + str(col) if col else ''}: {str(reason).splitlines()[0][:200]})")
+                        f"({len(rejects)} rejected rows, MAXERROR {o.maxerror}; first: line {r.line}"
+                        f"{', column ' + r.column if r.column else ''}: {r.reason.splitlines()[0][:200]})")
+    relation, values, first = _stages(_scan(o, files, target, tag=None, numbered=False), target, o, backend)
+    select = ", ".join(values)
+    loaded = sink(f"SELECT {select} FROM {relation} WHERE ({first}) IS NULL")
     messages = [f"Load into table '{o.table[-1]}' completed, {loaded} record(s) loaded successfully."]
     if rejects:
         messages.append(f"Load into table '{o.table[-1]}' completed, {len(rejects)} record(s) could not be loaded. "
                         "Check 'stl_load_errors' system table for details.")
     return ExtensionResult(rowcount=loaded, messages=messages)
+
+
+# DuckDB reader errors -> Redshift load error codes and reasons
+_STRUCTURAL = {"MISSING COLUMNS": (1214, "Delimiter not found"),
+               "TOO MANY COLUMNS": (1202, "Extra column(s) found"),
+               "UNQUOTED VALUE": (1216, "Missing closing quote in a CSV field"),
+               "INVALID UNICODE": (1220, "String contains invalid or unsupported UTF8 codepoints"),
+               "INVALID ENCODING": (1220, "String contains invalid or unsupported UTF8 codepoints")}
+
+
+def _file_rejects(ctx: ExtensionContext, path: str, o: CopyOptions, target: list[Column], bad: list[tuple],
+                  structural: list[tuple]) -> list[Reject]:
+    name = _s3_name(ctx, path)
+    out: list[Reject] = []
+    seen: set[int] = set()
+    for line, col, kind, raw, message in structural:
+        if line in seen:  # one reject per record (the reader reports each missing field)
+            continue
+        seen.add(line)
+        code, reason = _STRUCTURAL.get(str(kind), (1216, str(message or kind)))
+        c = next((t for i, t in enumerate(target) if f"r{i}" == str(col or "").strip('"')), None)
+        out.append(Reject(name, int(line), c.name if c else "", c.redshift_type if c else "",
+                          c.col_length if c else "", (raw or "").rstrip("\r\n"), "", code, reason))
+    blanks = not o.ignoreblanklines and len(target) > 1 and o.format == "csv" and _has_blank_line(path, o)
+    if bad or blanks:
+        wanted = {int(r[0]): r for r in bad}
+        for line, text, kind in _locate(path, o, wanted, seen):
+            if kind == "blank":
+                out.append(Reject(name, line, target[0].name, target[0].redshift_type, target[0].col_length,
+                                  "", "", 1214, "Delimiter not found"))
+                continue
+            rn, index, *raws = wanted[kind]
+            c = target[index]
+            value = raws[index] if raws[index] is not None else ""
+            code, reason, position = _reason(c, value, o)
+            out.append(Reject(name, line, c.name, c.redshift_type, c.col_length, text, value, code, reason,
+                              position))
+    return sorted(out, key=lambda r: r.line)
+
+
+def _has_blank_line(path: str, o: CopyOptions) -> bool:
+    with _open(path, o, binary=True) as f:
+        previous = b"\n"
+        while chunk := f.read(1 << 20):
+            data = previous + chunk
+            if b"\n\n" in data or b"\n\r\n" in data:
+                return True
+            previous = data[-2:]
+    return False
+
+
+def _open(path: str, o: CopyOptions, *, binary: bool = False) -> Any:
+    packed = o.gzip or path.endswith(".gz")
+    if binary:
+        return gzip.open(path, "rb") if packed else open(path, "rb")  # noqa: SIM115
+    if packed:
+        return gzip.open(path, "rt", encoding="utf-8", errors="replace", newline="")
+    return open(path, encoding="utf-8", errors="replace", newline="")  # noqa: SIM115
+
+
+def _locate(path: str, o: CopyOptions, wanted: dict[int, tuple], skipped: set[int]) -> Iterator[tuple[int, str, Any]]:
+    """Walks the file's records as the reader split them; yields (line, raw line, ordinal) for the
+    records numbered in ``wanted`` and (line, '', 'blank') for blank lines. ``skipped``: lines of
+    records the reader rejected (they have no ordinal)."""
+    ordinal = 0
+    for line, text, blank in _records(path, o):
+        if blank:
+            if o.format == "csv" and not o.ignoreblanklines:
+                yield line, "", "blank"
+            continue
+        if line in skipped:
+            continue
+        ordinal += 1
+        if ordinal in wanted:
+            yield line, text, ordinal
+
+
+def _records(path: str, o: CopyOptions) -> Iterator[tuple[int, str, bool]]:
+    """(first line, raw text, blank) of every record after the header lines."""
+    with _open(path, o) as f:
+        lines = iter(f)
+        for _ in range(o.ignoreheader):
+            next(lines, None)
+        line = o.ignoreheader + 1
+        if o.format == "json":
+            for text in lines:
+                yield line, text.rstrip("\r\n"), not text.strip()
+                line += 1
+            return
+        taken: list[str] = []
+
+        def feed() -> Iterator[str]:
+            for text in lines:
+                taken.append(text)
+                yield text
+
+        reader = (csv.reader(feed(), delimiter=o.delimiter, quotechar=o.quote, strict=False) if o.csv_quotes
+                  else csv.reader(feed(), delimiter=o.delimiter, quoting=csv.QUOTE_NONE))
+        for fields in reader:
+            text, count = "".join(taken), len(taken)
+            taken.clear()
+            yield line, text.rstrip("\r\n"), not fields
+            line += count
+
+
+_INT_NAMES = {"int2": ("Short", 16), "int4": ("Integer", 32), "int8": ("Long", 64)}
+
+
+def _reason(c: Column, value: str, o: CopyOptions) -> tuple[int, str, int]:
+    """Redshift's (err_code, err_reason, position) for a field that did not convert."""
+    s = value.strip()
+    if c.character:
+        return 1204, "String length exceeds DDL length", 0
+    if c.kind in _INT_NAMES:
+        name, bits = _INT_NAMES[c.kind]
+        if re.fullmatch(r"[-+]?\d+", s):
+            return 1222, (f"Overflow, Value '{s[:100]}' out of range for type {name} "
+                          f"({-(1 << (bits - 1))} to {(1 << (bits - 1)) - 1})"), 0
+        pos = _invalid_digit(s, decimal=False)
+        return 1207, f"Invalid digit, Value '{s[pos:pos + 1]}', Pos {pos}, Type: {name}", pos
+    if c.kind == "numeric":
+        try:
+            Decimal(s)
+        except InvalidOperation:
+            pos = _invalid_digit(s, decimal=True)
+            return 1207, f"Invalid digit, Value '{s[pos:pos + 1]}', Pos {pos}, Type: Decimal", pos
+        return 1204, f"Numeric data overflow (result precision), Value '{s[:60]}', Type: numeric({c.precision},{c.scale})", 0
+    if c.kind in ("float4", "float8"):
+        pos = _invalid_digit(s, decimal=True)
+        return 1208, (f"Invalid digit, Value '{s[pos:pos + 1]}', Pos {pos}, "
+                      f"Type: {'Float' if c.kind == 'float4' else 'Double'}"), pos
+    if c.kind == "bool":
+        return 1210, f"Invalid boolean value, Value '{s[:60]}'", 0
+    if c.kind == "date":
+        if o.dateformat is None and len(s) < 10:
+            return 1205, "Invalid Date Format - length must be 10 or more", 0
+        return 1205, f"Invalid date format - the value does not match [{o.dateformat or 'YYYY-MM-DD'}]", 0
+    if c.kind in ("timestamp", "timestamptz", "time"):
+        return 1206, f"Invalid timestamp format or value [{o.timeformat or 'YYYY-MM-DD HH24:MI:SS'}]", 0
+    return 1216, f"Invalid input for the column's type, Value '{s[:60]}'", 0
+
+
+def _invalid_digit(s: str, *, decimal: bool) -> int:
+    allowed = set("0123456789")
+    for i, ch in enumerate(s):
+        if ch in allowed or (i == 0 and ch in "+-") or (decimal and ch in ".eE"):
+            continue
+        return i
+    return 0
+
+
+def _s3_name(ctx: ExtensionContext, path: str) -> str:
+    lake = str(lake_path("s3://x", ctx.data_dir).parent)
+    return "s3://" + path[len(lake) + 1:] if path.startswith(lake) else path
+
+
+def _record_rejects(ctx: ExtensionContext, o: CopyOptions, rejects: list[Reject]) -> None:
+    now = time.time()
+    # STL_LOAD_ERRORS keeps colname char(127), raw_line and raw_field_value char(1024), err_reason char(100)
+    _record(ctx.data_dir, [
+        (getattr(ctx, "user", ""), 0, ".".join(o.table), now, 0, getattr(ctx, "query_id", 0), r.file, r.line,
+         r.column[:127], r.type, r.col_length, r.position, r.raw_line[:1024], r.raw_value[:1024], r.code,
+         r.reason[:100], 0, 0)
+        for r in rejects])
