@@ -46,9 +46,10 @@ def shape(history: list[dict]) -> list[list]:
     return [[e["id"], e["previousEventId"], e["type"]] for e in history]
 
 
+# MapStateExited points to MapRunStarted, as AWS records it since late 2024 (earlier: MapRunSucceeded)
 SUCCEEDED_SHAPE = [[1, 0, "ExecutionStarted"], [2, 0, "MapStateEntered"], [3, 2, "MapStateStarted"],
                    [4, 3, "MapRunStarted"], [5, 4, "MapRunSucceeded"], [6, 5, "MapStateSucceeded"],
-                   [7, 5, "MapStateExited"], [8, 7, "ExecutionSucceeded"]]
+                   [7, 4, "MapStateExited"], [8, 7, "ExecutionSucceeded"]]
 FAILED_SHAPE = [[1, 0, "ExecutionStarted"], [2, 0, "MapStateEntered"], [3, 2, "MapStateStarted"],
                 [4, 3, "MapRunStarted"], [5, 4, "MapRunFailed"], [6, 5, "MapStateFailed"],
                 [7, 6, "ExecutionFailed"]]

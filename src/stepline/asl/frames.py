@@ -15,7 +15,7 @@ class Frame:
     __slots__ = (
         "id", "graph", "fanout", "index", "state", "input", "raw_input", "effective", "own_vars", "outer_vars",
         "last_event", "entered_prev", "entered_event", "entered_time", "retry_counts", "retry_total", "task_id", "token",
-        "wait_timer", "done", "started_event", "fanout_failed", "silent", "input_text",
+        "wait_timer", "done", "started_event", "fanout_failed", "silent", "input_text", "map_run_event",
     )
 
     def __init__(self, id: int, graph: Graph, fanout: Fanout | None, index: int, outer_vars: dict[str, Any],
@@ -44,6 +44,7 @@ class Frame:
         self.fanout_failed = False
         self.silent = False  # inside a Distributed Map: its events are not in this history
         self.input_text: str | None = None  # the client's JSON text of the input, shown once at the first state
+        self.map_run_event = 0  # the current state's MapRunStarted event (a Distributed Map), else 0
 
     def variables(self) -> dict[str, Any]:
         if not self.outer_vars:

@@ -177,6 +177,8 @@ class Execution:
         self._events.append(HistoryEvent(self._last_id, prev, self._now, kind, data))
         if owner is not None and advance:
             owner.last_event = self._last_id
+        if kind == "MapRunStarted" and owner is not None:
+            owner.map_run_event = self._last_id
         return self._last_id
 
     def _new_frame(self, graph: Any, fanout: Fanout | None, index: int, outer: dict[str, Any], last: int) -> Frame:
@@ -273,6 +275,7 @@ class Execution:
         frame.retry_counts = [0] * len(state.retriers)
         frame.retry_total = 0
         frame.token = None
+        frame.map_run_event = 0
         frame.entered_prev = frame.last_event
         shown = frame.input
         if frame.input_text is not None:  # the execution's first state shows the client's text
@@ -349,6 +352,8 @@ class Execution:
             self._exceed_data_limit(frame, state)
         if assigned:
             frame.own_vars = {**frame.own_vars, **assigned}
+        if frame.map_run_event:  # a Distributed Map's MapStateExited points to its MapRunStarted, as AWS records
+            frame.last_event = frame.map_run_event
         self._emit(frame, state.type + "StateExited",
                    (state.name, output, assigned) if assigned else (state.name, output))  # {}: none recorded
         if state.type == "Choice":
