@@ -505,6 +505,8 @@ class Execution:
         else:
             cause = cause or None  # AWS records no cause rather than an empty one (a timeout's)
             self._emit(None, kind, {"error": error, "cause": cause})
+            if kind == "ExecutionAborted":  # AWS records a stop as following no event
+                self._events[-1].previous_event_id = 0
             self.status = {"ExecutionFailed": "FAILED", "ExecutionTimedOut": "TIMED_OUT",
                            "ExecutionAborted": "ABORTED"}[kind]  # type: ignore[assignment]
             self.error, self.cause = error, cause
