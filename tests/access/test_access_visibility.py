@@ -225,6 +225,50 @@ def test_a_temporary_table_cannot_shadow_or_take_over_another_table(backend) -> 
     assert admin.query("select secret from admin_tmp") == [("TOPSECRET-temp",)]
 
 
+LOOKUP = """
+CREATE TABLE public.allowed (ok_a int);
+INSERT INTO public.allowed VALUES (1);
+CREATE TABLE vis.data (a int, payload varchar(40));
+INSERT INTO vis.data VALUES (1, 'alice-row'), (2, 'TOPSECRET-data');
+"""
+
+
+def test_a_temporary_table_does_not_stand_in_for_a_policy_lookup_table(backend) -> None:
+    backend.admin.run(LOOKUP + """
+        GRANT SELECT ON public.allowed TO alice;
+        GRANT SELECT ON vis.data TO alice;
+        CREATE RLS POLICY p_lookup WITH (a int) USING (a IN (SELECT ok_a FROM allowed));
+        ATTACH RLS POLICY p_lookup ON vis.data TO alice;
+        ALTER TABLE vis.data ROW LEVEL SECURITY ON;
+    """)
+    alice = backend.session("alice")
+
+    def read() -> list[tuple[Any, ...]]:
+        if backend.dialect == "duckdb":  # the enforcer refuses policies that read other tables
+            with pytest.raises(AccessDenied, match="permission denied"):
+                alice.query("select payload from vis.data")
+            return [("alice-row",)]
+        return alice.query("select payload from vis.data")
+
+    assert read() == [("alice-row",)]
+    alice.run("create temp table allowed (ok_a int)")
+    alice.run("insert into allowed values (2)")
+    assert alice.query("select ok_a from allowed") == [(2,)]  # her table, for her own statements
+    assert read() == [("alice-row",)]
+
+
+def test_a_temporary_table_does_not_stand_in_for_a_table_a_view_reads(duck) -> None:
+    """(PostgreSQL binds a view's tables when the view is made.)"""
+    duck.admin.run(USERS + LOOKUP + """
+        CREATE VIEW vis.mine AS SELECT d.a, d.payload FROM vis.data d WHERE d.a IN (SELECT ok_a FROM allowed);
+        GRANT SELECT ON vis.mine TO alice;
+    """)
+    alice = duck.session("alice")
+    assert alice.query("select payload from vis.mine") == [("alice-row",)]
+    alice.run("create temp table allowed as select 2 as ok_a")
+    assert alice.query("select payload from vis.mine") == [("alice-row",)]
+
+
 def test_temp_privilege_is_public_by_default_and_can_be_revoked(backend) -> None:
     admin = backend.admin
     admin.run("REVOKE TEMP ON DATABASE dev FROM PUBLIC")

@@ -70,6 +70,9 @@ class Enforcer:
         self.catalog = catalog
         self.lookup = lookup
         self.lookup_generation = lookup_generation
+        # resolves what others defined (view bodies, policy predicates) without the reader's
+        # temporary tables: a temporary table must not stand in for a table they name
+        self.shared: Enforcer = self
         self.schema_generation = 0
         self._cache: dict[tuple[str, str, int, int, int], str] = {}
         self._lock = threading.Lock()
@@ -105,7 +108,9 @@ class Enforcer:
                 return temporary[name]
             return None if schema in (TEMP, "pg_temp") else base(schema, name)
 
-        return Enforcer(self.catalog, lookup, self.lookup_generation)
+        clone = Enforcer(self.catalog, lookup, self.lookup_generation)
+        clone.shared = self
+        return clone
 
     # -- statements ----------------------------------------------------------------------
     def _rewrite(self, user: str, sql: str) -> tuple[str, bool]:
@@ -253,7 +258,7 @@ class Enforcer:
             view_owner = self.catalog.owner(rel.key) or owner
             if self.catalog.is_superuser(view_owner) or self.catalog.owner(rel.key) is None:
                 view_owner = DEFINER_SUPERUSER
-            inner = self.query(body, user, view_owner)
+            inner = self.shared.query(body, user, view_owner)
             mark = f"v{len(views)}_{rel.name}"
             views[mark] = (inner, rel.columns)
             table.replace(exp.table_(mark, db=_VIEW_MARK, alias=table.alias_or_name))
@@ -295,6 +300,11 @@ class Enforcer:
         for p in policies:
             pred = sqlglot.parse_one(p.predicate, read="redshift")
             pred = pred.transform(_bind_identity, user, p, alias)
+            for table in pred.find_all(exp.Table):  # a lookup table: never a temporary one
+                if not table.db and not _is_cte_name(table):
+                    found = self.shared.lookup(None, table.name.lower())
+                    schema = found.schema if found is not None and found.schema != TEMP else DEFAULT_SCHEMA
+                    table.set("db", exp.to_identifier(schema))
             parts.append(exp.paren(pred))
         combine = exp.and_ if conjunction == "AND" else exp.or_
         return combine(*parts)
