@@ -91,7 +91,7 @@ def test_copy_csv_with_header_delimiter_gzip_and_quotes(pg, tmp_path):
     assert d["ResultRows"] == 3
     got = pg.rows("select id, name, price::varchar as price, day::varchar as day from t where id < 100 order by id")
     assert got == [{"id": 1, "name": "a", "price": "2.50", "day": "2024-02-01"},
-                   {"id": 2, "name": None, "price": "3.25", "day": None},
+                   {"id": 2, "name": "", "price": "3.25", "day": None},  # empty VARCHAR: '' (no EMPTYASNULL)
                    {"id": 3, "name": 'c;"d', "price": "4.00", "day": "2024-02-03"}]
 
 

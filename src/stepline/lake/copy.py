@@ -495,7 +495,7 @@ def _clean(col: Column, raw: str, o: CopyOptions) -> str:
     if o.emptyasnull:
         rules += f" WHEN {raw} = '' THEN NULL"
     if o.blanksasnull:
-        rules += f" WHEN regexp_full_match({raw}, {_BLANK}) THEN NULL"
+        rules += rf" WHEN regexp_full_match({raw}, '\s+') THEN NULL"  # empty fields are EMPTYASNULL's
     kept = f"rtrim({raw})" if o.trimblanks and col.kind == "varchar" else raw
     return f"{rules} ELSE {kept} END"
 
@@ -504,6 +504,8 @@ def _typed(col: Column, v: str, o: CopyOptions, backend: str) -> str:
     """The converted value of the cleaned text ``v``; NULL when it does not convert."""
     t = f"trim({v})"
     k = col.kind
+    # a cast reads more than Redshift's default formats do ('01/05/24' as year 1): year first
+    iso = rf"regexp_matches({t}, '^\d{{4}}-\d{{1,2}}-\d{{1,2}}')"
     if col.character:
         return _fit_bytes(v, col.length) if o.truncatecolumns and col.length is not None else v
     if k in ("int2", "int4", "int8"):
@@ -522,11 +524,11 @@ def _typed(col: Column, v: str, o: CopyOptions, backend: str) -> str:
     if k == "date":
         fmt = o.dateformat
         if fmt is None:
-            return f"coalesce(TRY_CAST({t} AS DATE), CAST(TRY_CAST({t} AS TIMESTAMP) AS DATE))"
+            return f"CASE WHEN {iso} THEN coalesce(TRY_CAST({t} AS DATE), CAST(TRY_CAST({t} AS TIMESTAMP) AS DATE)) END"
         if fmt == "auto":
             auto = "[" + ", ".join(sql_literal(f) for f in _AUTO_DATES) + "]"
-            return (f"coalesce(TRY_CAST({t} AS DATE), CAST(TRY_CAST({t} AS TIMESTAMP) AS DATE), "
-                    f"CAST(try_strptime({t}, {auto}) AS DATE))")
+            return (f"coalesce(CASE WHEN {iso} THEN coalesce(TRY_CAST({t} AS DATE), "
+                    f"CAST(TRY_CAST({t} AS TIMESTAMP) AS DATE)) END, CAST(try_strptime({t}, {auto}) AS DATE))")
         return f"CAST(try_strptime({t}, {_formats(fmt, 'DATEFORMAT')}) AS DATE)"
     if k in ("timestamp", "timestamptz"):
         fmt = o.timeformat
@@ -535,10 +537,11 @@ def _typed(col: Column, v: str, o: CopyOptions, backend: str) -> str:
             value = (rf"CASE WHEN regexp_full_match({t}, '[-+]?\d+(\.\d+)?') THEN "
                      f"make_timestamp(CAST(CAST({t} AS DOUBLE) * {scale} AS BIGINT)) END")
         elif fmt is None:
-            value = f"TRY_CAST({t} AS {col.duck})"
+            value = f"CASE WHEN {iso} THEN TRY_CAST({t} AS {col.duck}) END"
         elif fmt == "auto":
             auto = "[" + ", ".join(sql_literal(f) for f in _AUTO_TIMES + _AUTO_DATES) + "]"
-            value = f"coalesce(TRY_CAST({t} AS {col.duck}), CAST(try_strptime({t}, {auto}) AS {col.duck}))"
+            value = (f"coalesce(CASE WHEN {iso} THEN TRY_CAST({t} AS {col.duck}) END, "
+                     f"CAST(try_strptime({t}, {auto}) AS {col.duck}))")
         else:
             value = f"try_strptime({t}, {_formats(fmt, 'TIMEFORMAT')})"
         return f"CAST({value} AS {col.duck})"
@@ -665,32 +668,41 @@ _STRUCTURAL = {"MISSING COLUMNS": (1214, "Delimiter not found"),
 
 def _file_rejects(ctx: ExtensionContext, path: str, o: CopyOptions, target: list[Column], bad: list[tuple],
                   structural: list[tuple]) -> list[Reject]:
+    """The file's rejects: ``bad`` rows (ordinal, index of the first rejected field, raw fields) that
+    did not convert, ``structural`` records the reader refused (numbered by record, the header's
+    lines included), and blank lines."""
     name = _s3_name(ctx, path)
-    out: list[Reject] = []
-    seen: set[int] = set()
-    for line, col, kind, raw, message in structural:
-        if line in seen:  # one reject per record (the reader reports each missing field)
-            continue
-        seen.add(line)
-        code, reason = _STRUCTURAL.get(str(kind), (1216, str(message or kind)))
-        c = next((t for i, t in enumerate(target) if f"r{i}" == str(col or "").strip('"')), None)
-        out.append(Reject(name, int(line), c.name if c else "", c.redshift_type if c else "",
-                          c.col_length if c else "", (raw or "").rstrip("\r\n"), "", code, reason))
+    refused: dict[int, tuple] = {}
+    for number, col, kind, raw, message in structural:
+        refused.setdefault(int(number), (col, kind, raw, message))  # the reader reports each missing field
     blanks = not o.ignoreblanklines and len(target) > 1 and o.format == "csv" and _has_blank_line(path, o)
-    if bad or blanks:
-        wanted = {int(r[0]): r for r in bad}
-        for line, text, kind in _locate(path, o, wanted, seen):
-            if kind == "blank":
-                out.append(Reject(name, line, target[0].name, target[0].redshift_type, target[0].col_length,
-                                  "", "", 1214, "Delimiter not found"))
-                continue
-            rn, index, *raws = wanted[kind]
-            c = target[index]
-            value = raws[index] if raws[index] is not None else ""
-            code, reason, position = _reason(c, value, o)
-            out.append(Reject(name, line, c.name, c.redshift_type, c.col_length, text, value, code, reason,
-                              position))
-    return sorted(out, key=lambda r: r.line)
+    if not (bad or refused or blanks):
+        return []
+    wanted = {int(r[0]): r for r in bad}
+    out: list[Reject] = []
+    ordinal = 0
+    for number, line, text, blank in _records(path, o):
+        if number in refused:
+            col, kind, raw, message = refused[number]
+            code, reason = _STRUCTURAL.get(str(kind), (1216, str(message or kind)))
+            c = next((t for i, t in enumerate(target) if f"r{i}" == str(col or "").strip('"')), None)
+            out.append(Reject(name, line, c.name if c else "", c.redshift_type if c else "",
+                              c.col_length if c else "", text or str(raw or "").rstrip("\r\n"), "", code, reason))
+        elif blank:
+            if blanks:
+                first = target[0]
+                out.append(Reject(name, line, first.name, first.redshift_type, first.col_length, "", "", 1214,
+                                  "Delimiter not found"))
+        else:
+            ordinal += 1
+            if ordinal in wanted:
+                _, index, *raws = wanted[ordinal]
+                c = target[index]
+                value = raws[index] if raws[index] is not None else ""
+                code, reason, position = _reason(c, value, o)
+                out.append(Reject(name, line, c.name, c.redshift_type, c.col_length, text, value, code, reason,
+                                  position))
+    return out
 
 
 def _has_blank_line(path: str, o: CopyOptions) -> bool:
@@ -713,34 +725,18 @@ def _open(path: str, o: CopyOptions, *, binary: bool = False) -> Any:
     return open(path, encoding="utf-8", errors="replace", newline="")  # noqa: SIM115
 
 
-def _locate(path: str, o: CopyOptions, wanted: dict[int, tuple], skipped: set[int]) -> Iterator[tuple[int, str, Any]]:
-    """Walks the file's records as the reader split them; yields (line, raw line, ordinal) for the
-    records numbered in ``wanted`` and (line, '', 'blank') for blank lines. ``skipped``: lines of
-    records the reader rejected (they have no ordinal)."""
-    ordinal = 0
-    for line, text, blank in _records(path, o):
-        if blank:
-            if o.format == "csv" and not o.ignoreblanklines:
-                yield line, "", "blank"
-            continue
-        if line in skipped:
-            continue
-        ordinal += 1
-        if ordinal in wanted:
-            yield line, text, ordinal
-
-
-def _records(path: str, o: CopyOptions) -> Iterator[tuple[int, str, bool]]:
-    """(first line, raw text, blank) of every record after the header lines."""
+def _records(path: str, o: CopyOptions) -> Iterator[tuple[int, int, str, bool]]:
+    """(record number, first line, raw text, blank) of every record after the header lines, split
+    as the reader splits them (a quoted CSV field may span lines; the header lines count as records)."""
     with _open(path, o) as f:
         lines = iter(f)
         for _ in range(o.ignoreheader):
             next(lines, None)
-        line = o.ignoreheader + 1
+        line = number = o.ignoreheader + 1
         if o.format == "json":
             for text in lines:
-                yield line, text.rstrip("\r\n"), not text.strip()
-                line += 1
+                yield number, line, text.rstrip("\r\n"), not text.strip()
+                line = number = line + 1
             return
         taken: list[str] = []
 
@@ -754,8 +750,9 @@ def _records(path: str, o: CopyOptions) -> Iterator[tuple[int, str, bool]]:
         for fields in reader:
             text, count = "".join(taken), len(taken)
             taken.clear()
-            yield line, text.rstrip("\r\n"), not fields
+            yield number, line, text.rstrip("\r\n"), not fields
             line += count
+            number += 1
 
 
 _INT_NAMES = {"int2": ("Short", 16), "int4": ("Integer", 32), "int8": ("Long", 64)}

@@ -1,0 +1,238 @@
+"""COPY's value conversion as Redshift's: empty and blank fields, NULL AS, EMPTYASNULL, BLANKSASNULL,
+TRIMBLANKS, byte lengths (error 1204) and TRUNCATECOLUMNS, date/time formats, ACCEPTANYDATE, ROUNDEC,
+blank lines, and options that are not implemented. Every test runs on both warehouses, DuckDB and
+the real PostgreSQL, through the statement service and the Data API."""
+
+from __future__ import annotations
+
+import gzip
+from typing import Any
+
+import pytest
+
+from stepline.config import Config, WarehouseConfig
+from stepline.lake import load_errors
+from stepline.lake.paths import lake_path
+from stepline.sql.dataapi import DataApi
+from stepline.warehouse import statement_service
+
+ROLE = "iam_role 'arn:aws:iam::123456789012:role/r'"
+
+
+class _Client:
+    def __init__(self, config: Config) -> None:
+        self.service = statement_service(config)
+        self.api = DataApi(self.service)
+        self.data_dir = config.data_dir
+
+    def run(self, sql: str) -> dict[str, Any]:
+        sid = self.api.call("ExecuteStatement", {"Sql": sql, "ClusterIdentifier": "c", "Database": "dev"})["Id"]
+        self.service.wait(sid, 120)
+        return self.api.call("DescribeStatement", {"Id": sid})
+
+    def ok(self, sql: str) -> dict[str, Any]:
+        d = self.run(sql)
+        assert d["Status"] == "FINISHED", d.get("Error")
+        return d
+
+    def failed(self, sql: str) -> str:
+        d = self.run(sql)
+        assert d["Status"] == "FAILED", d
+        return d["Error"]
+
+    def rows(self, sql: str) -> list[tuple]:
+        d = self.ok(sql)
+        res = self.api.call("GetStatementResult", {"Id": d["Id"]})
+        return [tuple(None if v.get("isNull") else next(iter(v.values())) for v in rec) for rec in res["Records"]]
+
+    def copy(self, table: str, key: str, options: str = "") -> int:
+        return self.ok(f"COPY {table} FROM 's3://cb/{key}' {ROLE} {options}")["ResultRows"]
+
+    def write(self, key: str, text: str, *, gz: bool = False) -> None:
+        path = lake_path(f"s3://cb/{key}", self.data_dir)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(gzip.compress(text.encode()) if gz else text.encode())
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def wh(request, tmp_path):
+    if request.param == "postgres":
+        dsn, schema = request.getfixturevalue("pg_schema")
+        warehouse = WarehouseConfig(backend="postgres", dsn=f"{dsn}?options=-csearch_path%3D{schema}")
+    else:
+        warehouse = WarehouseConfig()
+    c = _Client(Config(data_dir=tmp_path, warehouses=(warehouse,)))
+    yield c
+    c.service.close()
+
+
+def _table(wh: _Client) -> None:
+    wh.ok("create table t (id integer, v varchar(10), n integer, d date)")
+
+
+def test_empty_fields_load_as_empty_varchar_and_null_for_other_types(wh):
+    _table(wh)
+    wh.write("e/a.txt", "1||||\n2|\\N|\\N|\\N\n3|  |  | \n")
+    assert wh.copy("t", "e/") == 3
+    assert wh.rows("select id, v, n, d from t order by id") == [
+        (1, "", None, None), (2, None, None, None), (3, "  ", None, None)]
+    # CSV: a quoted empty field and an unquoted one are both empty strings
+    wh.ok("delete from t")
+    wh.write("c/a.csv", '1,"",,\n2,,"",\n')
+    assert wh.copy("t", "c/", "CSV") == 2
+    assert wh.rows("select id, v, n from t order by id") == [(1, "", None), (2, "", None)]
+
+
+def test_emptyasnull_blanksasnull_and_null_as(wh):
+    _table(wh)
+    wh.write("e/a.txt", "1||\n2|  |\n3|x|\n")
+    assert wh.copy("t", "e/", "FILLRECORD EMPTYASNULL") == 3
+    assert wh.rows("select id, v from t order by id") == [(1, None), (2, "  "), (3, "x")]
+    wh.ok("delete from t")
+    assert wh.copy("t", "e/", "FILLRECORD BLANKSASNULL") == 3
+    assert wh.rows("select id, v from t order by id") == [(1, ""), (2, None), (3, "x")]
+    wh.ok("delete from t")
+    wh.write("n/a.txt", "1|NULL|NULL\n2|\\N|7\n3||\n")
+    assert wh.copy("t", "n/", "NULL AS 'NULL' FILLRECORD") == 3
+    assert wh.rows("select id, v, n from t order by id") == [(1, None, None), (2, "\\N", 7), (3, "", None)]
+
+
+def test_fillrecord_fills_a_varchar_with_an_empty_string_unless_emptyasnull(wh):
+    _table(wh)
+    wh.write("f/a.txt", "1\n2|b|5\n")
+    assert wh.copy("t", "f/", "FILLRECORD") == 2
+    assert wh.rows("select id, v, n, d from t order by id") == [(1, "", None, None), (2, "b", 5, None)]
+    wh.ok("delete from t")
+    assert wh.copy("t", "f/", "FILLRECORD EMPTYASNULL") == 2
+    assert wh.rows("select id, v from t order by id") == [(1, None), (2, "b")]
+
+
+def test_too_long_values_are_rejected_by_bytes_as_error_1204(wh):
+    wh.ok("create table s (id integer, v varchar(5), c char(3))")
+    wh.ok("insert into s values (100, 'kept', 'k')")
+    # 'éé' is 4 bytes and fits; 'ééé' is 6 bytes and does not, though it has 3 characters
+    wh.write("l/a.csv", "1,abcde,abc\n2,abcdef,x\n3,éé,y\n4,ééé,z\n5,a,abcd\n")
+    error = wh.failed(f"COPY s FROM 's3://cb/l/' {ROLE} CSV")
+    assert "Load into table 's' failed" in error and "3 rejected rows, MAXERROR 0" in error
+    assert wh.rows("select id from s") == [(100,)]
+    errors = load_errors(wh.data_dir)
+    assert [(e["line_number"], e["colname"], e["raw_field_value"], e["err_code"], e["err_reason"], e["type"],
+             e["col_length"]) for e in errors] == [
+        (2, "v", "abcdef", 1204, "String length exceeds DDL length", "varchar", "5"),
+        (4, "v", "ééé", 1204, "String length exceeds DDL length", "varchar", "5"),
+        (5, "c", "abcd", 1204, "String length exceeds DDL length", "char", "3")]
+    assert errors[1]["raw_line"] == "4,ééé,z" and errors[0]["filename"] == "s3://cb/l/a.csv"
+    assert wh.copy("s", "l/", "CSV MAXERROR 3") == 2
+    assert wh.rows("select id, v from s where id < 100 order by id") == [(1, "abcde"), (3, "éé")]
+    assert wh.copy("s", "l/", "CSV MAXERROR 2 TRUNCATECOLUMNS") == 5
+    # cut to 5 bytes without splitting a character: 'ééé' keeps 'éé'
+    assert wh.rows("select id, v, rtrim(c) from s where id < 100 order by id, v") == [
+        (1, "abcde", "abc"), (1, "abcde", "abc"), (2, "abcde", "x"), (3, "éé", "y"), (3, "éé", "y"),
+        (4, "éé", "z"), (5, "a", "abc")]
+
+
+def test_trimblanks_removes_trailing_blanks_before_the_length_check(wh):
+    _table(wh)
+    wh.write("t/a.txt", "1|abcdefghij   \n2|  ab  \n")
+    assert "stl_load_errors" in wh.failed(f"COPY t FROM 's3://cb/t/' {ROLE} FILLRECORD")
+    assert wh.copy("t", "t/", "FILLRECORD TRIMBLANKS") == 2
+    assert wh.rows("select id, v from t order by id") == [(1, "abcdefghij"), (2, "  ab")]
+
+
+def test_conversion_errors_carry_redshift_codes(wh):
+    wh.ok("create table k (id integer, b boolean, p numeric(8,2), d date, ts timestamp)")
+    wh.write("k/a.txt", "1|t|20.259|2024-01-05|2024-01-05 10:11:12\n"
+                        "x1|f|1|2024-01-05|2024-01-05 10:11:12\n"
+                        "99999999999|f|1|2024-01-05|2024-01-05 10:11:12\n"
+                        "4|maybe|1|2024-01-05|2024-01-05 10:11:12\n"
+                        "5|yes|1|01/05/24|2024-01-05 10:11:12\n"
+                        "6|no|1|2024-01-05|yesterday\n"
+                        "7|0|1a|2024-01-05|2024-01-05 10:11:12\n")
+    assert "6 rejected rows" in wh.failed(f"COPY k FROM 's3://cb/k/' {ROLE}")
+    got = [(e["line_number"], e["colname"], e["err_code"], e["err_reason"]) for e in load_errors(wh.data_dir)]
+    assert got == [
+        (2, "id", 1207, "Invalid digit, Value 'x', Pos 0, Type: Integer"),
+        (3, "id", 1222, "Overflow, Value '99999999999' out of range for type Integer (-2147483648 to 2147483647)"),
+        (4, "b", 1210, "Invalid boolean value, Value 'maybe'"),
+        (5, "d", 1205, "Invalid Date Format - length must be 10 or more"),
+        (6, "ts", 1206, "Invalid timestamp format or value [YYYY-MM-DD HH24:MI:SS]"),
+        (7, "p", 1207, "Invalid digit, Value 'a', Pos 1, Type: Decimal")]
+    assert wh.copy("k", "k/", "MAXERROR 6") == 1
+    # COPY truncates extra digits of scale; ROUNDEC rounds them as INSERT does
+    assert wh.rows("select id, b, p::varchar from k") == [(1, True, "20.25")]
+    assert wh.copy("k", "k/", "MAXERROR 6 ROUNDEC") == 1
+    assert wh.rows("select p::varchar from k order by p") == [("20.25",), ("20.26",)]
+
+
+def test_dateformat_timeformat_and_acceptanydate(wh):
+    wh.ok("create table dt (id integer, d date, ts timestamp)")
+    wh.write("d/a.txt", "1|01/05/2024|05.01.2024 13:14:15\n2|12/31/2023|31.12.2023 00:00:01\n")
+    assert wh.copy("dt", "d/", "DATEFORMAT 'MM/DD/YYYY' TIMEFORMAT 'DD.MM.YYYY HH24:MI:SS'") == 2
+    assert wh.rows("select id, d::varchar, ts::varchar from dt order by id") == [
+        (1, "2024-01-05", "2024-01-05 13:14:15"), (2, "2023-12-31", "2023-12-31 00:00:01")]
+    wh.ok("delete from dt")
+    wh.write("auto/a.txt", "1|2024-01-05|2024-01-05 10:00:00\n2|01/06/2024|01/06/2024 11:00:00\n"
+                           "3|20240107|2024-01-07T12:00:00\n")
+    assert wh.copy("dt", "auto/", "DATEFORMAT 'auto' TIMEFORMAT 'auto'") == 3
+    assert wh.rows("select id, d::varchar, ts::varchar from dt order by id") == [
+        (1, "2024-01-05", "2024-01-05 10:00:00"), (2, "2024-01-06", "2024-01-06 11:00:00"),
+        (3, "2024-01-07", "2024-01-07 12:00:00")]
+    wh.ok("delete from dt")
+    wh.write("ep/a.txt", "1|2024-01-05|1704067200\n")
+    assert wh.copy("dt", "ep/", "TIMEFORMAT 'epochsecs'") == 1
+    assert wh.rows("select ts::varchar from dt") == [("2024-01-01 00:00:00",)]
+    wh.ok("delete from dt")
+    wh.write("any/a.txt", "1|00/00/00|2024-01-05 10:00:00\n2|2024-02-30|not a time\n")
+    assert "stl_load_errors" in wh.failed(f"COPY dt FROM 's3://cb/any/' {ROLE}")
+    assert wh.copy("dt", "any/", "ACCEPTANYDATE DATEFORMAT 'YYYY-MM-DD'") == 2
+    assert wh.rows("select id, d, ts::varchar from dt order by id") == [
+        (1, None, "2024-01-05 10:00:00"), (2, None, None)]
+    assert "DATEFORMAT 'YYYY-Q'" in wh.failed(f"COPY dt FROM 's3://cb/any/' {ROLE} DATEFORMAT 'YYYY-Q'")
+
+
+def test_blank_lines_are_rejected_unless_ignoreblanklines(wh):
+    _table(wh)
+    wh.write("b/a.txt.gz", "1|a\n\n2|b\n", gz=True)
+    assert "1 rejected rows" in wh.failed(f"COPY t FROM 's3://cb/b/' {ROLE} FILLRECORD")
+    (error,) = load_errors(wh.data_dir)
+    assert (error["line_number"], error["err_code"], error["err_reason"]) == (2, 1214, "Delimiter not found")
+    assert wh.copy("t", "b/", "FILLRECORD IGNOREBLANKLINES") == 2
+    assert wh.rows("select id, v from t order by id") == [(1, "a"), (2, "b")]
+
+
+def test_line_numbers_count_header_rejected_and_multiline_records(wh):
+    _table(wh)
+    wh.write("m/a.csv", 'id,v,n,d\n1,"two\nlines",1,\n2,a,b,c,d\n3,ok,zz,\n')
+    assert "2 rejected rows" in wh.failed(f"COPY t FROM 's3://cb/m/' {ROLE} CSV IGNOREHEADER 1")
+    got = [(e["line_number"], e["colname"], e["err_code"], e["raw_line"]) for e in load_errors(wh.data_dir)]
+    assert got == [(4, "", 1202, "2,a,b,c,d"), (5, "n", 1207, "3,ok,zz,")]
+
+
+def test_json_fields_convert_with_the_same_rules(wh):
+    _table(wh)
+    wh.write("j/a.json", '{"id": 1, "v": "", "n": ""}\n{"id": 2, "v": "far too long"}\n{"id": 3, "n": 4}\n')
+    assert "1 rejected rows" in wh.failed(f"COPY t FROM 's3://cb/j/' {ROLE} FORMAT JSON 'auto'")
+    (error,) = load_errors(wh.data_dir)
+    assert (error["line_number"], error["colname"], error["err_code"]) == (2, "v", 1204)
+    assert wh.copy("t", "j/", "JSON 'auto' MAXERROR 1") == 2
+    assert wh.rows("select id, v, n from t order by id") == [(1, "", None), (3, None, 4)]
+    wh.ok("delete from t")
+    assert wh.copy("t", "j/", "JSON 'auto' EMPTYASNULL TRUNCATECOLUMNS") == 3
+    assert wh.rows("select id, v from t order by id") == [(1, None), (2, "far too lo"), (3, None)]
+
+
+@pytest.mark.parametrize("option", ["ESCAPE", "REMOVEQUOTES", "ACCEPTINVCHARS", "ACCEPTINVCHARS AS '^'",
+                                    "EXPLICIT_IDS", "ENCODING UTF16", "MANIFEST"])
+def test_options_not_implemented_fail_by_name(wh, option):
+    _table(wh)
+    wh.write("u/a.txt", "1|a\n")
+    name = option.split()[0] if option != "ENCODING UTF16" else "ENCODING UTF16"
+    error = wh.failed(f"COPY t FROM 's3://cb/u/' {ROLE} FILLRECORD {option}")
+    assert f"COPY option {name}" in error and "not supported" in error
+    assert wh.rows("select count(*) from t") == [(0,)]
+
+
+def test_text_options_are_refused_with_parquet(wh):
+    _table(wh)
+    error = wh.failed(f"COPY t FROM 's3://cb/u/' {ROLE} FORMAT PARQUET EMPTYASNULL")
+    assert "COPY option EMPTYASNULL is not valid with FORMAT PARQUET" in error
