@@ -580,6 +580,9 @@ class Execution:
         timeout = self._number_field(frame, state, "TimeoutSeconds", scope, binding)
         heartbeat = self._number_field(frame, state, "HeartbeatSeconds", scope, binding)
         kind, name, is_lambda = split_resource(resource)
+        if kind == "apigateway" and name.split(".")[0] == "invoke" and not _api_gateway_headers_ok(params):
+            raise StatesError(errors.RUNTIME, f"The Parameters '{dumps(params)}' could not be used to start the Task: "
+                                              "[The value of the field 'Headers' has an invalid format]")
         frame.task_id = task_id = f"{frame.id}/{state.name}/{frame.retry_total}/{self._last_id}"
         command = C.RunTask(task_id, state.name, resource, params, frame.retry_total,
                             float(timeout) if timeout is not None else None,
@@ -786,6 +789,15 @@ class Execution:
     def _fill(self, fanout: Fanout) -> None:
         from stepline.asl import fanout as F
         F.fill(self, fanout)
+
+
+def _api_gateway_headers_ok(params: Any) -> bool:
+    """API Gateway's Headers must map each name to a list of strings (as AWS checks before scheduling)."""
+    headers = params.get("Headers") if isinstance(params, dict) else None
+    if headers is None:
+        return True
+    return isinstance(headers, dict) and all(
+        isinstance(values, list) and all(isinstance(v, str) for v in values) for values in headers.values())
 
 
 def _int(value: Any) -> int | None:
