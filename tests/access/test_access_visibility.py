@@ -297,6 +297,14 @@ def test_current_user_is_the_database_user(backend) -> None:
     assert backend.session("alice").query(sql) == [("alice", "alice", "alice", alice_id)]
     assert backend.as_user("bob").query(sql) == [("bob", "bob", "bob", catalog_.user_id("bob"))]
     assert backend.session("alice").query("select count(*) from vis.cols_t where current_user = 'alice'") == [(2,)]
+    # CREATE TABLE ... AS and SELECT ... INTO record who ran them
+    alice = backend.session("alice")
+    alice.run("create temp table who as select current_user as u, current_user_id as i")
+    alice.run("select session_user as u into temp who2")
+    assert alice.query("select u, i from who") == [("alice", alice_id)]
+    assert alice.query("select u from who2") == [("alice",)]
+    backend.admin.run("create table vis.who as select current_user as u")
+    assert backend.admin.query("select u from vis.who") == [("awsuser",)]
     # names in strings and quoted identifiers stay as written
     res = backend.session("alice").run("select 'current_user' as \"session_user\"")[-1]
     assert (res.columns, res.rows) == (["session_user"], [("current_user",)])

@@ -203,8 +203,9 @@ class AccessControl:
         user's temporary tables and, on PostgreSQL, is where the filtered system views are made."""
         user = user.lower()
         sql = statement.sql
-        if sql is not None and statement.kind in BOUND_KINDS and names_user(sql):
-            sql = bind_identity(sql, dialect, user, self.catalog.user_id(user))
+        creates_table = getattr(statement, "table_attributes", None) is not None
+        if sql is not None and (statement.kind in BOUND_KINDS or creates_table) and names_user(sql):
+            sql = bind_identity(sql, dialect, user, self.catalog.user_id(user), query_only=creates_table)
         try:
             return self._authorize(user, statement, sql, dialect, ctx)
         except AccessDenied as e:

@@ -5,7 +5,7 @@ backend's own login (``duckdb``, the PostgreSQL connection's role or its ``SET R
 The translated statement is tokenized (strings, quoted names, dollar-quoted bodies and comments
 stay as they are) and each identity function becomes a literal. Definitions that are evaluated
 later (views, procedures, column defaults) are left alone: the literal would freeze whoever
-created them.
+created them; the query of CREATE TABLE ... AS runs now and is bound.
 https://docs.aws.amazon.com/redshift/latest/dg/r_CURRENT_USER.html
 https://docs.aws.amazon.com/redshift/latest/dg/r_CURRENT_USER_ID.html
 """
@@ -16,12 +16,14 @@ import re
 
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import TokenError
-from sqlglot.tokens import TokenType
+from sqlglot.tokens import Token, TokenType
 
 _NAMES = frozenset({"current_user", "session_user", "current_user_id"})
 _CANDIDATE = re.compile(r"current_user|session_user", re.I)
 _NOT_AFTER = (TokenType.DOT, TokenType.ALIAS)
-#: statement kinds whose identity functions are evaluated when the statement runs
+_CALLS = (TokenType.CURRENT_USER, TokenType.SESSION_USER, TokenType.VAR)  # never strings or quoted names
+#: statement kinds whose identity functions are evaluated when the statement runs (and the
+#: query of CREATE TABLE ... AS)
 BOUND_KINDS = frozenset({"query", "dml"})
 
 
@@ -34,8 +36,11 @@ def names_user(sql: str) -> bool:
     return _CANDIDATE.search(sql) is not None
 
 
-def bind_identity(sql: str, dialect: str, user: str, user_id: int) -> str:
-    """``SELECT CURRENT_USER()`` -> ``SELECT 'alice'``; unchanged when nothing names the user."""
+def bind_identity(sql: str, dialect: str, user: str, user_id: int, *, query_only: bool = False) -> str:
+    """``SELECT CURRENT_USER()`` -> ``SELECT 'alice'``; unchanged when nothing names the user.
+
+    ``query_only``: a CREATE TABLE, whose query after ``AS`` is bound and whose column
+    definitions (defaults) are not."""
     if not names_user(sql):
         return sql
     try:
@@ -44,10 +49,10 @@ def bind_identity(sql: str, dialect: str, user: str, user_id: int) -> str:
         return sql  # the backend reports the syntax error itself
     out: list[str] = []
     pos = 0
-    i = 0
+    i = _query_start(tokens) if query_only else 0
     while i < len(tokens):
         tok = tokens[i]
-        name = tok.text.lower() if tok.token_type not in (TokenType.IDENTIFIER, TokenType.STRING) else ""
+        name = tok.text.lower() if tok.token_type in _CALLS else ""
         if name in _NAMES and not (i and tokens[i - 1].token_type in _NOT_AFTER):
             end = tok.end
             if i + 2 < len(tokens) and tokens[i + 1].token_type == TokenType.L_PAREN \
@@ -60,3 +65,16 @@ def bind_identity(sql: str, dialect: str, user: str, user_id: int) -> str:
         i += 1
     out.append(sql[pos:])
     return "".join(out)
+
+
+def _query_start(tokens: list[Token]) -> int:
+    """The token after the top-level AS of CREATE TABLE ... AS (past the end if there is none)."""
+    depth = 0
+    for i, tok in enumerate(tokens):
+        if tok.token_type == TokenType.L_PAREN:
+            depth += 1
+        elif tok.token_type == TokenType.R_PAREN:
+            depth -= 1
+        elif tok.token_type == TokenType.ALIAS and depth == 0:
+            return i + 1
+    return len(tokens)
