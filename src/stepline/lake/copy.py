@@ -569,15 +569,15 @@ def _failed(col: Column, v: str, value: str, o: CopyOptions) -> str:
 
 
 def _stages(reader_sql: str, target: list[Column], o: CopyOptions, backend: str) -> tuple[str, list[str], str]:
-    """(the relation of raw fields r<i> and cleaned texts v<i>, the converted value expressions,
-    the expression of the first rejected field's index or NULL)."""
+    """(the relation of raw fields r<i>, cleaned texts v<i> and converted values x<i>, the value
+    columns, the expression of the first rejected field's index or NULL)."""
     cleaned = ", ".join(f"{_clean(c, f'r{i}', o)} AS v{i}" for i, c in enumerate(target))
-    relation = f"(SELECT *, {cleaned} FROM {reader_sql})"
-    values = [_typed(c, f"v{i}", o, backend) for i, c in enumerate(target)]
-    tests = [_failed(c, f"v{i}", values[i], o) for i, c in enumerate(target)]
+    typed = ", ".join(f"{_typed(c, f'v{i}', o, backend)} AS x{i}" for i, c in enumerate(target))
+    relation = f"(SELECT *, {typed} FROM (SELECT *, {cleaned} FROM {reader_sql}))"
+    tests = [_failed(c, f"v{i}", f"x{i}", o) for i, c in enumerate(target)]
     first = "CASE " + " ".join(f"WHEN {x} THEN {i}" for i, x in enumerate(tests) if x != "false")
     first = first + " END" if first != "CASE " else "CAST(NULL AS INTEGER)"
-    return relation, values, first
+    return relation, [f"x{i}" for i in range(len(target))], first
 
 
 def _scan(o: CopyOptions, files: list[str], target: list[Column], *, tag: str | None, numbered: bool) -> str:
@@ -624,23 +624,35 @@ class Reject:
 
 def _copy_text(ctx: ExtensionContext, reader: Any, o: CopyOptions, files: list[str], target: list[Column],
                sink: Sink) -> ExtensionResult:
+    """One pass converts and loads the rows that convert; the rows read are counted, and only when
+    some did not load are the files read again, record by record, to say which and why. A COPY with
+    more rejects than MAXERROR fails, and its transaction takes the loaded rows back."""
     backend = ctx.dialect
+    tag = f"stepline_copy_{int(time.time() * 1000) % 10**9}" if o.format == "csv" else None
+    relation, values, first = _stages(_scan(o, files, target, tag=tag, numbered=False), target, o, backend)
+    ctx.check_cancelled()
+    loaded = sink(f"SELECT {', '.join(values)} FROM {relation} WHERE ({first}) IS NULL")
+    refused: dict[str, list[tuple]] = {}
+    if tag:
+        for path, *rest in reader.execute(
+                f"SELECT s.file_path, e.line, e.column_name, e.error_type, e.csv_line, e.error_message "
+                f"FROM {tag}_errors e JOIN {tag}_scans s USING (scan_id, file_id) ORDER BY s.file_path, e.line"
+        ).fetchall():
+            refused.setdefault(str(path), []).append(tuple(rest))
+        reader.execute(f"DROP TABLE IF EXISTS {tag}_errors")
+        reader.execute(f"DROP TABLE IF EXISTS {tag}_scans")
+    ctx.check_cancelled()
+    read = _count(reader.execute(f"SELECT count(*) FROM {_scan(o, files, target, tag=None, numbered=False)}"))
     rejects: list[Reject] = []
-    for n, f in enumerate(files):
-        ctx.check_cancelled()
-        tag = f"stepline_copy_{int(time.time() * 1000) % 10**9}_{n}" if o.format == "csv" else None
-        relation, values, first = _stages(_scan(o, [f], target, tag=tag, numbered=True), target, o, backend)
-        raws = ", ".join(f"r{i}" for i in range(len(target)))
-        bad = reader.execute(f"SELECT rn, e, {raws} FROM (SELECT rn, {first} AS e, {raws} FROM {relation}) "
-                             "WHERE e IS NOT NULL ORDER BY rn").fetchall()
-        structural: list[tuple] = []
-        if tag:
-            structural = reader.execute(
-                f"SELECT e.line, e.column_name, e.error_type, e.csv_line, e.error_message "
-                f"FROM {tag}_errors e ORDER BY e.line").fetchall()
-            reader.execute(f"DROP TABLE IF EXISTS {tag}_errors")
-            reader.execute(f"DROP TABLE IF EXISTS {tag}_scans")
-        rejects += _file_rejects(ctx, f, o, target, bad, structural)
+    for f in files:
+        bad: list[tuple] = []
+        if read != loaded:  # some rows did not convert: find them, numbered as read
+            ctx.check_cancelled()
+            rel, _, first_f = _stages(_scan(o, [f], target, tag=None, numbered=True), target, o, backend)
+            raws = ", ".join(f"r{i}" for i in range(len(target)))
+            bad = reader.execute(f"SELECT rn, e, {raws} FROM (SELECT rn, {first_f} AS e, {raws} FROM {rel}) "
+                                 "WHERE e IS NOT NULL ORDER BY rn").fetchall()
+        rejects += _file_rejects(ctx, f, o, target, bad, refused.get(f, []))
     if rejects:
         _record_rejects(ctx, o, rejects)
     if len(rejects) > o.maxerror:
@@ -648,9 +660,6 @@ def _copy_text(ctx: ExtensionContext, reader: Any, o: CopyOptions, files: list[s
         raise LakeError(f"Load into table '{o.table[-1]}' failed.  Check 'stl_load_errors' system table for details. "
                         f"({len(rejects)} rejected rows, MAXERROR {o.maxerror}; first: line {r.line}"
                         f"{', column ' + r.column if r.column else ''}: {r.reason.splitlines()[0][:200]})")
-    relation, values, first = _stages(_scan(o, files, target, tag=None, numbered=False), target, o, backend)
-    select = ", ".join(values)
-    loaded = sink(f"SELECT {select} FROM {relation} WHERE ({first}) IS NULL")
     messages = [f"Load into table '{o.table[-1]}' completed, {loaded} record(s) loaded successfully."]
     if rejects:
         messages.append(f"Load into table '{o.table[-1]}' completed, {len(rejects)} record(s) could not be loaded. "
