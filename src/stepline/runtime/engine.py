@@ -104,6 +104,8 @@ class Engine:
         self._idle = threading.Condition(self._lock)
         self._thread: threading.Thread | None = None
         self.transitions = 0  # history events written, for benchmarks
+        # called on the engine thread with each execution's new events once they are stored
+        self.on_events: Callable[[Live, list[dict]], None] | None = None
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -127,6 +129,7 @@ class Engine:
         """Start a new execution: its first events are stored before any command is acted on."""
         execution, step = self.interpreter.start(machine, input_value, context, self.clock.now(), seed_of(record.arn))
         events = [self.interpreter.to_aws(e) for e in step.events]
+        _add_version(events, record)
         record = self._finish_record(record, step)
         live = Live(record, machine, execution, last_event_id=_last_id(events, 0))
         if record.express:
@@ -134,6 +137,7 @@ class Engine:
         else:
             self.store.create_execution(Append(record, events, execution.snapshot()))
             live.logged = execution.log_length()
+        self._notify(live, events)
         self._register(live, step.commands)
         return live
 
@@ -153,6 +157,7 @@ class Engine:
         self.store.append_many([Append(record, events, None, execution.log_since(stored), stored)])
         live = Live(record, machine, execution, last_event_id=_last_id(events, last_event_id),
                     logged=execution.log_length())
+        self._notify(live, events)
         self._register(live, step.commands)
         return live
 
@@ -160,6 +165,12 @@ class Engine:
         with self._lock:
             self._busy += 1
         self._queue.put(("input", arn, inp))
+
+    def call_soon(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` on the engine thread (between batches, never while an execution advances)."""
+        with self._lock:
+            self._busy += 1
+        self._queue.put(("call", "", fn))
 
     def spawn(self, fn: Callable[[], None]) -> None:
         with self._lock:
@@ -261,6 +272,12 @@ class Engine:
                 if live.record.status != "RUNNING":
                     finished.append(live)
                 continue
+            if kind == "call":
+                try:
+                    payload()
+                except Exception:  # noqa: BLE001
+                    log.exception("engine call failed")
+                continue
             with self._lock:
                 live = self._live.get(arn)
             if live is None or live.record.status != "RUNNING":
@@ -286,6 +303,8 @@ class Engine:
         self.store.append_many([a for _, a in persisted])
         for live, a in persisted:  # only once committed: after a failed commit the next batch re-sends them
             live.logged = a.log_start + len(a.log)
+        for live, events in pending.values():
+            self._notify(live, events)
         for live, cmds in actions:
             self._act(live, cmds)
         for live in finished:
@@ -307,6 +326,13 @@ class Engine:
                 if live.record.status == "RUNNING":
                     self.integrations.item_reader.run(cmd, TaskContext(self, live.record))
 
+    def _notify(self, live: Live, events: list[dict]) -> None:
+        if self.on_events is not None and events:
+            try:
+                self.on_events(live, events)
+            except Exception:  # noqa: BLE001 - bookkeeping must not stop the engine
+                log.exception("event listener failed")
+
     def _finish(self, live: Live) -> None:
         arn = live.record.arn
         with self._lock:
@@ -327,6 +353,15 @@ class Engine:
         return replace(record, status=step.status, stop_date=self.clock.now(),
                        output=dumps(step.output) if step.status == "SUCCEEDED" else None,
                        error=step.error, cause=step.cause)
+
+
+def _add_version(events: list[dict], record: ExecutionRecord) -> None:
+    """ExecutionStarted names the version (and alias) an execution was started through, as AWS records."""
+    if events and events[0].get("type") == "ExecutionStarted" and (record.version_arn or record.alias_arn):
+        details = events[0].setdefault("executionStartedEventDetails", {})
+        if record.alias_arn:
+            details["stateMachineAliasArn"] = record.alias_arn
+        details["stateMachineVersionArn"] = record.version_arn
 
 
 def _last_id(events: list[dict], default: int) -> int:

@@ -11,7 +11,7 @@ from typing import Any
 
 from stepline import arns
 from stepline.errors import Invalid, SteplineError
-from stepline.runtime.service import StepFunctionsService
+from stepline.runtime.service import StepFunctionsService, published_version
 from stepline.runtime.stores.base import ExecutionRecord, MachineRecord
 
 _DATA_FIELDS = ("input", "output")
@@ -66,7 +66,13 @@ def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def _version_arn(m: MachineRecord) -> str | None:
-    return f"{m.arn}:{m.versions[-1]['number']}" if m.versions else None
+    """The ARN of the version of the machine's current revision (what publish=true made or found)."""
+    version = published_version(m)
+    return f"{m.arn}:{version['number']}" if version else None
+
+
+def _tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"key": k, "value": v} for k, v in tags.items()]
 
 
 def redrive_status(r: ExecutionRecord) -> tuple[str, str | None]:
@@ -87,6 +93,7 @@ def execution_shape(r: ExecutionRecord) -> dict[str, Any]:
         "output": r.output, "outputDetails": {"included": True} if r.output is not None else None,
         "error": r.error, "cause": r.cause, "redriveCount": r.redrive_count, "redriveDate": r.redrive_date,
         "redriveStatus": status, "redriveStatusReason": reason, "stateMachineVersionArn": r.version_arn,
+        "stateMachineAliasArn": r.alias_arn,
     })
 
 
@@ -114,9 +121,10 @@ class StepFunctionsApi:
     def op_CreateStateMachine(self, q: dict[str, Any]) -> dict[str, Any]:
         m = self.service.create_machine(
             _required(q, "name"), _required(q, "definition"), _required(q, "roleArn"),
-            type=q.get("type") or "STANDARD", description=q.get("versionDescription") or "",
+            type=q.get("type") or "STANDARD",
             logging=q.get("loggingConfiguration"), tracing=q.get("tracingConfiguration"),
-            publish=bool(q.get("publish")), version_description=q.get("versionDescription") or "")
+            publish=bool(q.get("publish")), version_description=q.get("versionDescription") or "",
+            tags=q.get("tags"))
         return _drop_none({"stateMachineArn": m.arn, "creationDate": m.creation_date,
                            "stateMachineVersionArn": _version_arn(m) if q.get("publish") else None})
 
@@ -129,12 +137,17 @@ class StepFunctionsApi:
                            "stateMachineVersionArn": _version_arn(m) if q.get("publish") else None})
 
     def op_DescribeStateMachine(self, q: dict[str, Any]) -> dict[str, Any]:
-        m = self.service.machine(_required(q, "stateMachineArn"))
+        arn = _required(q, "stateMachineArn")
+        m = self.service.machine(arn)
+        qualifier = arns.state_machine_parts(arn)[2]
+        created = m.creation_date
+        if qualifier is not None and qualifier.isdigit():  # a version: its own creation date and description
+            created = next(v["creationDate"] for v in m.versions if v["number"] == int(qualifier))
         return _drop_none({
-            "stateMachineArn": q["stateMachineArn"], "name": m.name, "status": "ACTIVE", "definition": m.definition,
-            "roleArn": m.role_arn, "type": m.type, "creationDate": m.creation_date,
+            "stateMachineArn": arn, "name": m.name, "status": "ACTIVE", "definition": m.definition,
+            "roleArn": m.role_arn, "type": m.type, "creationDate": created,
             "loggingConfiguration": m.logging, "tracingConfiguration": m.tracing, "revisionId": m.revision_id,
-            "description": m.description or None,
+            "description": (m.description or None) if qualifier is not None and qualifier.isdigit() else None,
         })
 
     def op_ListStateMachines(self, q: dict[str, Any]) -> dict[str, Any]:
@@ -187,13 +200,13 @@ class StepFunctionsApi:
         status = q.get("statusFilter")
         if status == "PENDING_REDRIVE":
             status = None
-        machine_arn = _required(q, "stateMachineArn")
-        qualifier = arns.state_machine_parts(machine_arn)[2]
-        if qualifier is not None and qualifier.isdigit():  # a version's ARN: the executions it started
-            self.service.machine(machine_arn)
-            base = self.service.machine(machine_arn.rsplit(":", 1)[0]).arn
-            records = [r for r in self.service.list_executions(base, status)
-                       if r.version_arn == f"{base}:{qualifier}"]
+        machine_arn, map_run_arn = q.get("stateMachineArn"), q.get("mapRunArn")
+        if (machine_arn is None) == (map_run_arn is None):
+            raise Invalid("Must provide a StateMachine ARN or MapRun ARN")
+        if map_run_arn is not None:
+            # the iterations of a map run are not child executions here: nothing to list (see MapRuns)
+            self.service.map_runs.describe(map_run_arn)
+            records = []
         else:
             records = self.service.list_executions(machine_arn, status)
         if q.get("redriveFilter") == "REDRIVEN":
@@ -203,8 +216,9 @@ class StepFunctionsApi:
         items = [_drop_none({"executionArn": r.arn, "stateMachineArn": r.machine_arn, "name": r.name,
                              "status": r.status, "startDate": r.start_date, "stopDate": r.stop_date,
                              "redriveCount": r.redrive_count, "redriveDate": r.redrive_date,
-                             "stateMachineVersionArn": r.version_arn}) for r in records]
-        page, nxt = _page(items, q, f"executions:{q['stateMachineArn']}:{status}")
+                             "stateMachineVersionArn": r.version_arn, "stateMachineAliasArn": r.alias_arn})
+                 for r in records]
+        page, nxt = _page(items, q, f"executions:{machine_arn or map_run_arn}:{status}")
         return _drop_none({"executions": page, "nextToken": nxt})
 
     def op_GetExecutionHistory(self, q: dict[str, Any]) -> dict[str, Any]:
@@ -225,6 +239,121 @@ class StepFunctionsApi:
     def op_RedriveExecution(self, q: dict[str, Any]) -> dict[str, Any]:
         r = self.service.redrive(_required(q, "executionArn"))
         return {"redriveDate": r.redrive_date}
+
+    # --- versions and aliases -------------------------------------------------------------------
+
+    def op_PublishStateMachineVersion(self, q: dict[str, Any]) -> dict[str, Any]:
+        arn = _required(q, "stateMachineArn")
+        version = self.service.publish_version(arn, q.get("revisionId"), q.get("description") or "")
+        return {"creationDate": version["creationDate"],
+                "stateMachineVersionArn": f"{arn}:{version['number']}"}
+
+    def op_ListStateMachineVersions(self, q: dict[str, Any]) -> dict[str, Any]:
+        arn = _required(q, "stateMachineArn")
+        base = self.service.machine(arn).arn
+        items = [{"stateMachineVersionArn": f"{base}:{v['number']}", "creationDate": v["creationDate"]}
+                 for v in self.service.versions(arn)]
+        page, nxt = _page(items, q, f"versions:{arn}")
+        return _drop_none({"stateMachineVersions": page, "nextToken": nxt})
+
+    def op_DeleteStateMachineVersion(self, q: dict[str, Any]) -> dict[str, Any]:
+        self.service.delete_version(_required(q, "stateMachineVersionArn"))
+        return {}
+
+    def op_CreateStateMachineAlias(self, q: dict[str, Any]) -> dict[str, Any]:
+        doc = self.service.create_alias(_required(q, "name"), _required(q, "routingConfiguration"),
+                                        q.get("description") or "")
+        return {"stateMachineAliasArn": doc["stateMachineAliasArn"], "creationDate": doc["creationDate"]}
+
+    def op_DescribeStateMachineAlias(self, q: dict[str, Any]) -> dict[str, Any]:
+        doc = self.service.alias(_required(q, "stateMachineAliasArn"))
+        return _drop_none({"stateMachineAliasArn": doc["stateMachineAliasArn"], "name": doc["name"],
+                           "description": doc.get("description") or None,
+                           "routingConfiguration": doc["routingConfiguration"],
+                           "creationDate": doc["creationDate"], "updateDate": doc["updateDate"]})
+
+    def op_UpdateStateMachineAlias(self, q: dict[str, Any]) -> dict[str, Any]:
+        doc = self.service.update_alias(_required(q, "stateMachineAliasArn"), q.get("routingConfiguration"),
+                                        q.get("description"))
+        return {"updateDate": doc["updateDate"]}
+
+    def op_DeleteStateMachineAlias(self, q: dict[str, Any]) -> dict[str, Any]:
+        self.service.delete_alias(_required(q, "stateMachineAliasArn"))
+        return {}
+
+    def op_ListStateMachineAliases(self, q: dict[str, Any]) -> dict[str, Any]:
+        arn = _required(q, "stateMachineArn")
+        items = [{"stateMachineAliasArn": d["stateMachineAliasArn"], "creationDate": d["creationDate"]}
+                 for d in self.service.aliases(arn)]
+        page, nxt = _page(items, q, f"aliases:{arn}")
+        return _drop_none({"stateMachineAliases": page, "nextToken": nxt})
+
+    # --- tags -------------------------------------------------------------------------------
+
+    def op_TagResource(self, q: dict[str, Any]) -> dict[str, Any]:
+        self.service.tag(_required(q, "resourceArn"), _required(q, "tags"))
+        return {}
+
+    def op_UntagResource(self, q: dict[str, Any]) -> dict[str, Any]:
+        self.service.untag(_required(q, "resourceArn"), _required(q, "tagKeys"))
+        return {}
+
+    def op_ListTagsForResource(self, q: dict[str, Any]) -> dict[str, Any]:
+        return {"tags": _tag_list(self.service.tags(_required(q, "resourceArn")))}
+
+    # --- map runs -----------------------------------------------------------------------------
+
+    def op_DescribeMapRun(self, q: dict[str, Any]) -> dict[str, Any]:
+        doc = self.service.map_runs.describe(_required(q, "mapRunArn"))
+        settings, counts = doc["settings"], doc["counts"]
+        return _drop_none({
+            "mapRunArn": doc["mapRunArn"], "executionArn": doc["executionArn"], "status": doc["status"],
+            "startDate": doc["startDate"], "stopDate": doc.get("stopDate"),
+            "maxConcurrency": settings["maxConcurrency"],
+            "toleratedFailurePercentage": settings["toleratedFailurePercentage"],
+            "toleratedFailureCount": settings["toleratedFailureCount"],
+            "itemCounts": counts["items"], "executionCounts": counts["executions"], "redriveCount": 0,
+        })
+
+    def op_ListMapRuns(self, q: dict[str, Any]) -> dict[str, Any]:
+        arn = _required(q, "executionArn")
+        self.service.execution(arn)
+        docs = sorted(self.service.map_runs.of_execution(arn), key=lambda d: d["startDate"], reverse=True)
+        items = [_drop_none({"executionArn": d["executionArn"], "mapRunArn": d["mapRunArn"],
+                             "stateMachineArn": d["stateMachineArn"], "startDate": d["startDate"],
+                             "stopDate": d.get("stopDate")}) for d in docs]
+        page, nxt = _page(items, q, f"mapruns:{arn}")
+        return _drop_none({"mapRuns": page, "nextToken": nxt})
+
+    def op_UpdateMapRun(self, q: dict[str, Any]) -> dict[str, Any]:
+        self.service.map_runs.update(_required(q, "mapRunArn"), q.get("maxConcurrency"),
+                                     q.get("toleratedFailureCount"), q.get("toleratedFailurePercentage"))
+        return {}
+
+    # --- activities ---------------------------------------------------------------------------
+
+    def op_CreateActivity(self, q: dict[str, Any]) -> dict[str, Any]:
+        doc = self.service.create_activity(_required(q, "name"), q.get("tags"))
+        return {"activityArn": doc["activityArn"], "creationDate": doc["creationDate"]}
+
+    def op_DescribeActivity(self, q: dict[str, Any]) -> dict[str, Any]:
+        doc = self.service.activity(_required(q, "activityArn"))
+        return {"activityArn": doc["activityArn"], "name": doc["name"], "creationDate": doc["creationDate"],
+                "encryptionConfiguration": {"type": "AWS_OWNED_KEY"}}
+
+    def op_ListActivities(self, q: dict[str, Any]) -> dict[str, Any]:
+        items = [{"activityArn": d["activityArn"], "name": d["name"], "creationDate": d["creationDate"]}
+                 for d in self.service.list_activities()]
+        page, nxt = _page(items, q, "activities")
+        return _drop_none({"activities": page, "nextToken": nxt})
+
+    def op_DeleteActivity(self, q: dict[str, Any]) -> dict[str, Any]:
+        self.service.delete_activity(_required(q, "activityArn"))
+        return {}
+
+    def op_GetActivityTask(self, q: dict[str, Any]) -> dict[str, Any]:
+        task = self.service.get_activity_task(_required(q, "activityArn"), q.get("workerName"))
+        return {} if task is None else {"taskToken": task[0], "input": task[1]}
 
     # --- callbacks ----------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ class Integration(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Resource:
-    family: str  # redshiftdata | lambda | lambda-invoke | states | glue | glue-sdk | athena | athena-sdk | unknown
+    family: str  # redshiftdata | lambda | lambda-invoke | states | glue | glue-sdk | athena | athena-sdk | activity | unknown
     action: str  # e.g. executeStatement, startExecution, the function name
     pattern: str  # "" | "sync" | "sync:2" | "waitForTaskToken"
     arn: str
@@ -49,6 +49,9 @@ def parse_resource(arn: str) -> Resource:
         return Resource("lambda", base.split(":function:", 1)[1].split(":", 1)[0], pattern, arn)
     if base == "arn:aws:states:::states:startExecution":
         return Resource("states", "startExecution", pattern, arn)
+    parts = base.split(":")
+    if len(parts) == 7 and parts[:3] == ["arn", "aws", "states"] and parts[5] == "activity":
+        return Resource("activity", parts[6], pattern, base)
     return Resource("unknown", base, pattern, arn)
 
 
@@ -56,6 +59,7 @@ class Integrations:
     """The registry the engine calls; built once by ``build_runtime``."""
 
     def __init__(self, *, statements: Any = None, functions: Any = None) -> None:
+        from stepline.runtime.integrations.activities import Activities
         from stepline.runtime.integrations.athena import AthenaTasks
         from stepline.runtime.integrations.callbacks import Callbacks
         from stepline.runtime.integrations.glue import GlueTasks
@@ -71,10 +75,11 @@ class Integrations:
         self.item_reader = LakeItemReader()  # a Distributed Map's ItemReader/ResultWriter over the lake
         self.glue = GlueTasks(statements)
         self.athena = AthenaTasks(statements)
+        self.activities = Activities(self.callbacks)  # Task states whose Resource is an activity ARN
         self._by_family: dict[str, Any] = {
             "redshiftdata": self.redshift, "lambda": self.lambdas, "lambda-invoke": self.lambdas,
             "states": self.nested, "glue": self.glue, "glue-sdk": self.glue,
-            "athena": self.athena, "athena-sdk": self.athena,
+            "athena": self.athena, "athena-sdk": self.athena, "activity": self.activities,
         }
 
     def bind(self, service: Any) -> None:
@@ -92,7 +97,8 @@ class Integrations:
             ctx.report(C.TaskFailed(task.task_id, "States.Runtime",
                                     f"stepline does not support the resource '{task.resource}'"))
             return
-        ctx.report(C.TaskStarted(task.task_id))
+        if resource.family != "activity":  # an activity task starts when a worker takes it
+            ctx.report(C.TaskStarted(task.task_id))
         if resource.pattern == "waitForTaskToken":
             ctx = self.callbacks.register(task, ctx)
         integration.run(task, ctx, resource)
@@ -102,12 +108,14 @@ class Integrations:
         self.nested.cancel(execution_arn, task_id)
         self.glue.cancel(execution_arn, task_id)
         self.athena.cancel(execution_arn, task_id)
+        self.activities.cancel(execution_arn, task_id)
 
     def cancel_execution(self, execution_arn: str) -> None:
         self.callbacks.cancel_execution(execution_arn)
         self.nested.cancel_execution(execution_arn)
         self.glue.cancel_execution(execution_arn)
         self.athena.cancel_execution(execution_arn)
+        self.activities.cancel_execution(execution_arn)
 
 
 def sdk_error_name(service: str, code: str) -> str:

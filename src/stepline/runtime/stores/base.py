@@ -30,6 +30,7 @@ class MachineRecord:
     logging: dict[str, Any] = field(default_factory=dict)
     tracing: dict[str, Any] = field(default_factory=dict)
     versions: tuple[dict[str, Any], ...] = ()  # published versions: {number, revisionId, definition, ...}
+    next_version: int = 0  # the number the next published version gets (numbers are never reused); 0: unset
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,7 @@ class ExecutionRecord:
     revision_id: str = ""
     version_arn: str | None = None
     express: bool = False
+    alias_arn: str | None = None  # the alias the execution was started through
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,5 +105,18 @@ class ExecutionStore(Protocol):
                 reverse: bool = False) -> list[dict[str, Any]]:
         """The execution's events in id order (or reversed), from ``offset``, at most ``limit``."""
         ...
+
+    # Other Step Functions resources as JSON documents by kind and ARN: "alias", "activity",
+    # "tags" (a resource's tags), "map_run".
+
+    def put_resource(self, kind: str, arn: str, doc: dict[str, Any]) -> None: ...
+
+    def get_resource(self, kind: str, arn: str) -> dict[str, Any] | None: ...
+
+    def list_resources(self, kind: str, prefix: str = "") -> list[dict[str, Any]]:
+        """The documents of ``kind`` whose ARN starts with ``prefix``, in the order they were first put."""
+        ...
+
+    def delete_resource(self, kind: str, arn: str) -> None: ...
 
     def close(self) -> None: ...

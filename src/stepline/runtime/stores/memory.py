@@ -17,6 +17,7 @@ class MemoryStore:
         self._snapshots: dict[str, dict[str, Any] | None] = {}  # without its log, kept apart:
         self._logs: dict[str, list[Any]] = {}
         self._events: dict[str, list[dict[str, Any]]] = {}
+        self._resources: dict[tuple[str, str], dict[str, Any]] = {}  # insertion order is creation order
 
     def put_machine(self, machine: MachineRecord) -> None:
         with self._lock:
@@ -100,6 +101,23 @@ class MemoryStore:
         if reverse:
             events.reverse()
         return events[offset:] if limit is None else events[offset:offset + limit]
+
+    def put_resource(self, kind: str, arn: str, doc: dict[str, Any]) -> None:
+        with self._lock:
+            self._resources[(kind, arn)] = copy.deepcopy(doc)
+
+    def get_resource(self, kind: str, arn: str) -> dict[str, Any] | None:
+        with self._lock:
+            return copy.deepcopy(self._resources.get((kind, arn)))
+
+    def list_resources(self, kind: str, prefix: str = "") -> list[dict[str, Any]]:
+        with self._lock:
+            return [copy.deepcopy(doc) for (k, arn), doc in self._resources.items()
+                    if k == kind and arn.startswith(prefix)]
+
+    def delete_resource(self, kind: str, arn: str) -> None:
+        with self._lock:
+            self._resources.pop((kind, arn), None)
 
     def close(self) -> None:
         pass

@@ -10,6 +10,10 @@ executions in one transaction, which keeps the fsync cost per event small.
 row per entry, appended batch by batch. A data dir written before the log had its own table still
 has whole snapshots (log included) in that column: they are read as the start of the log, and
 rows appended after a resume continue from their length.
+
+``resources`` (aliases, activities, tags, map runs) was added later: ``create table if not
+exists`` adds it to an older data dir when it is opened; machine and execution records written
+before their newer fields existed read those fields' defaults.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ create table if not exists events (
     arn text not null, id integer not null, body text not null, primary key (arn, id)) without rowid;
 create table if not exists snapshot_log (
     arn text not null, seq integer not null, entry text not null, primary key (arn, seq)) without rowid;
+create table if not exists resources (
+    kind text not null, arn text not null, doc text not null, primary key (kind, arn));
 """
 
 
@@ -190,6 +196,25 @@ class SqliteStore:
         rows = self._read(f"select body from events where arn = ? order by id {order} limit ? offset ?",
                           (arn, -1 if limit is None else limit, offset))
         return [json.loads(r[0]) for r in rows]
+
+    # --- other resources ----------------------------------------------------------------------
+
+    def put_resource(self, kind: str, arn: str, doc: dict[str, Any]) -> None:
+        # an upsert keeps the row (and its rowid, the creation order) of a resource put before
+        self._write([("insert into resources values (?, ?, ?) on conflict (kind, arn) do update set doc = excluded.doc",
+                      (kind, arn, _dumps(doc)))])
+
+    def get_resource(self, kind: str, arn: str) -> dict[str, Any] | None:
+        rows = self._read("select doc from resources where kind = ? and arn = ?", (kind, arn))
+        return json.loads(rows[0][0]) if rows else None
+
+    def list_resources(self, kind: str, prefix: str = "") -> list[dict[str, Any]]:
+        rows = self._read("select doc from resources where kind = ? and substr(arn, 1, ?) = ? order by rowid",
+                          (kind, len(prefix), prefix))
+        return [json.loads(r[0]) for r in rows]
+
+    def delete_resource(self, kind: str, arn: str) -> None:
+        self._write([("delete from resources where kind = ? and arn = ?", (kind, arn))])
 
     def close(self) -> None:
         with self._lock:
