@@ -27,6 +27,7 @@ _HISTORY = f"{SCHEMA}.query_history"
 #:       | ("relation", schema column, table column[, column column])
 VISIBILITY: dict[str, tuple[str, ...]] = {
     "stl_query": ("user", "user_name"),
+    "svl_qlog": ("query", "query"),
     "sys_query_history": ("query", "query_id"),
     "stl_wlm_query": ("query", "query"),
     "stv_inflight": ("query", "query"),

@@ -41,6 +41,7 @@ SYSTEM_VIEWS: frozenset[str] = frozenset(
     {
         "sys_query_history",
         "stl_query",
+        "svl_qlog",
         "stl_wlm_query",
         "stv_inflight",
         "svv_table_info",
@@ -284,6 +285,15 @@ _HISTORY_VIEWS = {
         start_time AS starttime, end_time AS endtime, {_ABORTED} AS aborted,
         0 AS insert_pristine, 0 AS concurrency_scaling_status,
         exec_time_us AS total_exec_time, compile_time_us AS compile_time, user_name
+        FROM {_H} WHERE {_FINISHED}""",
+    # https://docs.aws.amazon.com/redshift/latest/dg/r_SVL_QLOG.html
+    "svl_qlog": f"""SELECT user_id AS userid, query_id AS query, transaction_id AS xid, pid,
+        start_time AS starttime, end_time AS endtime, exec_time_us AS elapsed,
+        {_ABORTED} AS aborted, query_label AS label,
+        CAST(substr(query_text, 1, 60) AS text) AS "substring",
+        CAST(NULL AS integer) AS source_query,
+        CAST('0 - Ran on the main cluster' AS text) AS concurrency_scaling_status_txt,
+        CAST(NULL AS integer) AS from_sp_call
         FROM {_H} WHERE {_FINISHED}""",
     # https://docs.aws.amazon.com/redshift/latest/dg/r_STL_WLM_QUERY.html
     "stl_wlm_query": f"""SELECT user_id AS userid, transaction_id AS xid, 0 AS task,
