@@ -110,6 +110,7 @@ class Enforcer:
 
         clone = Enforcer(self.catalog, lookup, self.lookup_generation)
         clone.shared = self
+        clone.schema_changed = self.schema_changed  # type: ignore[method-assign]  # DDL: the shared cache
         return clone
 
     # -- statements ----------------------------------------------------------------------
@@ -266,7 +267,7 @@ class Enforcer:
 
     def _system_view(self, table: exp.Table, user: str,
                      views: dict[str, tuple[exp.Expression, tuple[str, ...]]]) -> None:
-        """A system view: every user may read it, and sees the rows ``duckdb_filter`` gives it."""
+        """A system view: every user may read it, and sees the rows ``duckdb_rows`` gives it."""
         rel = self.relation(table)
         view = rel.name.lower()
         if self.catalog.is_superuser(user):
