@@ -93,7 +93,7 @@ class AccessControl:
         # statements pay for reading the connection's temporary tables. Missing one is safe: names
         # are then resolved to ordinary tables, and the rewritten statement names them explicitly.
         self._temporary_on: weakref.WeakSet[Any] = weakref.WeakSet()
-        self._temporary_lock = threading.Lock()
+        self._temporary_lock = threading.Lock()  # also serialises making PostgreSQL's filtered views
 
     def close(self) -> None:
         self.catalog.close()
@@ -264,12 +264,13 @@ class AccessControl:
         if ctx is None:
             raise enforce.denied("system views (no connection to prepare them on)")
         names = [system_views.postgres_view_name(self.pg_prefix, v) for v in system_views.VISIBILITY]
-        row = ctx.execute("select count(*) from pg_views where schemaname = %s and viewname = any(%s)",
-                          (system_views.SCHEMA, names)).fetchone()
-        if row[0] == len(names):
-            return
-        for ddl in system_views.postgres_ddl(self.pg_prefix):
-            ctx.execute(ddl)
+        with self._temporary_lock:  # one creator at a time (the statements run in autocommit)
+            row = ctx.execute("select count(*) from pg_views where schemaname = %s and viewname = any(%s)",
+                              (system_views.SCHEMA, names)).fetchone()
+            if row[0] == len(names):
+                return
+            for ddl in system_views.postgres_ddl(self.pg_prefix):
+                ctx.execute(ddl)
 
     def _call(self, user: str, source: str) -> None:
         m = _CALL.match(source)
