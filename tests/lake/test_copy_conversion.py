@@ -1,6 +1,6 @@
 """COPY's value conversion as Redshift's: empty and blank fields, NULL AS, EMPTYASNULL, BLANKSASNULL,
 TRIMBLANKS, byte lengths (error 1204) and TRUNCATECOLUMNS, date/time formats, ACCEPTANYDATE, ROUNDEC,
-blank lines, and options that are not implemented. Every test runs on both warehouses, DuckDB and
+blank lines, ESCAPE, REMOVEQUOTES, ACCEPTINVCHARS, and options that are not implemented. Every test runs on both warehouses, DuckDB and
 the real PostgreSQL, through the statement service and the Data API."""
 
 from __future__ import annotations
@@ -221,15 +221,63 @@ def test_json_fields_convert_with_the_same_rules(wh):
     assert wh.rows("select id, v from t order by id") == [(1, None), (2, "far too lo"), (3, None)]
 
 
-@pytest.mark.parametrize("option", ["ESCAPE", "REMOVEQUOTES", "ACCEPTINVCHARS", "ACCEPTINVCHARS AS '^'",
-                                    "EXPLICIT_IDS", "ENCODING UTF16", "MANIFEST"])
+def test_escape_resolves_backslashes_newlines_delimiters_and_the_null_string(wh):
+    wh.ok("create table e (id integer, v varchar(60))")
+    # the example of the ESCAPE parameter's documentation, and the two spellings of the null string
+    wh.write("esc/a.txt", "1|The quick brown fox\\\njumped over the lazy dog.\n2| A\\\\B\\\\C\n"
+                          "3| A \\| B \\| C\n4|\\N\n5|\\\\N\n6|\n7|x\\y\nx|bad\n", gz=True)
+    assert "1 rejected rows" in wh.failed(f"COPY e FROM 's3://cb/esc/' {ROLE} ESCAPE GZIP")
+    (error,) = load_errors(wh.data_dir)
+    assert (error["line_number"], error["colname"], error["err_code"], error["raw_line"]) == (9, "id", 1207, "x|bad")
+    assert wh.copy("e", "esc/", "ESCAPE GZIP MAXERROR 1") == 7
+    assert wh.rows("select id, v from e order by id") == [
+        (1, "The quick brown fox\njumped over the lazy dog."), (2, " A\\B\\C"), (3, " A | B | C"), (4, None),
+        (5, None), (6, ""), (7, "xy")]
+
+
+def test_removequotes_keeps_delimiters_inside_quotes(wh):
+    wh.ok("create table q (id integer, v varchar(40))")
+    wh.write("rq/a.txt", "1|\"a|b\"\n2|'single'\n3|\"unterminated\n4|plain\n5|\"\"\n")
+    assert "1 rejected rows" in wh.failed(f"COPY q FROM 's3://cb/rq/' {ROLE} REMOVEQUOTES")
+    (error,) = load_errors(wh.data_dir)
+    assert (error["line_number"], error["err_code"], error["raw_line"]) == (3, 1216, '3|"unterminated')
+    assert wh.copy("q", "rq/", "REMOVEQUOTES MAXERROR 1") == 4
+    assert wh.rows("select id, v from q order by id") == [(1, "a|b"), (2, "single"), (4, "plain"), (5, "")]
+    wh.ok("delete from q")
+    wh.write("rqe/a.txt", "1|'A Midsummer Night\\'s Dream'\n")
+    assert wh.copy("q", "rqe/", "REMOVEQUOTES ESCAPE") == 1
+    assert wh.rows("select v from q") == [("A Midsummer Night's Dream",)]
+
+
+def test_acceptinvchars_replaces_each_invalid_byte(wh):
+    _table(wh)
+    path = lake_path("s3://cb/inv/a.txt", wh.data_dir)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"1|ab\xffc\n2|\xe2\x82x\n3|ok\n")
+    assert "2 rejected rows" in wh.failed(f"COPY t FROM 's3://cb/inv/' {ROLE} FILLRECORD")
+    assert {(e["line_number"], e["err_code"]) for e in load_errors(wh.data_dir)} == {(1, 1220), (2, 1220)}
+    assert wh.copy("t", "inv/", "FILLRECORD ACCEPTINVCHARS AS '^'") == 3
+    assert wh.rows("select id, v from t order by id") == [(1, "ab^c"), (2, "^^x"), (3, "ok")]
+    wh.ok("delete from t")
+    path.write_bytes(b'1,"ab\xff",,\n')
+    assert wh.copy("t", "inv/", "CSV ACCEPTINVCHARS") == 1
+    assert wh.rows("select v from t") == [("ab?",)]
+
+
+@pytest.mark.parametrize("option", ["EXPLICIT_IDS", "ENCODING UTF16", "MANIFEST", "FIXEDWIDTH", "BZIP2", "NOLOAD"])
 def test_options_not_implemented_fail_by_name(wh, option):
     _table(wh)
     wh.write("u/a.txt", "1|a\n")
-    name = option.split()[0] if option != "ENCODING UTF16" else "ENCODING UTF16"
     error = wh.failed(f"COPY t FROM 's3://cb/u/' {ROLE} FILLRECORD {option}")
-    assert f"COPY option {name}" in error and "not supported" in error
+    assert f"COPY option {option}" in error and "not supported" in error
     assert wh.rows("select count(*) from t") == [(0,)]
+
+
+def test_csv_cannot_be_used_with_escape_or_removequotes(wh):
+    _table(wh)
+    assert "COPY option ESCAPE cannot be used with CSV" in wh.failed(f"COPY t FROM 's3://cb/u/' {ROLE} CSV ESCAPE")
+    assert "COPY option REMOVEQUOTES cannot be used with CSV" in wh.failed(
+        f"COPY t FROM 's3://cb/u/' {ROLE} REMOVEQUOTES FORMAT CSV")
 
 
 def test_text_options_are_refused_with_parquet(wh):

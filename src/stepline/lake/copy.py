@@ -21,9 +21,10 @@ import datetime as dt
 import gzip
 import re
 import sqlite3
+import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -39,12 +40,13 @@ _ERRORS = """CREATE TABLE IF NOT EXISTS stl_load_errors (
   raw_field_value TEXT, err_code INTEGER, err_reason TEXT, is_partial INTEGER, start_offset INTEGER)"""
 
 # Options Redshift has that this warehouse does not implement: naming one fails the COPY.
-_UNSUPPORTED = ("ACCEPTINVCHARS", "ESCAPE", "REMOVEQUOTES", "EXPLICIT_IDS", "FIXEDWIDTH", "AVRO", "ORC",
+_UNSUPPORTED = ("EXPLICIT_IDS", "FIXEDWIDTH", "AVRO", "ORC",
                 "BZIP2", "LZOP", "ZSTD", "MANIFEST", "NOLOAD", "ENCRYPTED", "READRATIO", "SHAPEFILE",
                 "SIMPLIFY", "IGNOREALLERRORS", "SSH", "COMPROWS", "JSONPATHS", "SERIALIZETOJSON")
 # Options that only change how a text file is read: not valid with PARQUET.
 _TEXT_ONLY = ("delimiter", "ignoreheader", "null_as", "emptyasnull", "blanksasnull", "trimblanks",
-              "dateformat", "timeformat", "acceptanydate", "ignoreblanklines", "roundec", "csv_quotes")
+              "dateformat", "timeformat", "acceptanydate", "ignoreblanklines", "roundec", "csv_quotes",
+              "acceptinvchars")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,14 @@ class CopyOptions:
     timeformat: str | None = None  # None: 'YYYY-MM-DD HH:MI:SS'; 'auto'; 'epochsecs'; 'epochmillisecs'; a format
     ignoreblanklines: bool = False
     roundec: bool = False
+    acceptinvchars: str | None = None  # the replacement character for each invalid UTF-8 byte
+    escape: bool = False  # delimited text: a backslash makes the next character literal
+    removequotes: bool = False  # delimited text: quotes around a field are removed, delimiters inside kept
+
+    @property
+    def prepared(self) -> bool:
+        """Whether the files are rewritten (decoded, unescaped, unquoted) before DuckDB reads them."""
+        return self.escape or self.removequotes or self.acceptinvchars is not None
 
 
 def parse_copy(statement: str) -> CopyOptions:
@@ -147,13 +157,20 @@ def parse_copy(statement: str) -> CopyOptions:
             enc = c.next("word|str", "an encoding").value.upper()
             if enc not in ("UTF8", "UTF-8"):
                 raise LakeError(f"COPY option ENCODING {enc} is not supported on this warehouse (only UTF8)")
+        elif c.accept("ACCEPTINVCHARS"):
+            c.accept("AS")
+            nxt = c.peek()
+            char = c.next().value if nxt is not None and nxt.kind == "str" else "?"
+            if len(char) != 1 or not char.isascii() or char == "\0":
+                raise LakeError("COPY ACCEPTINVCHARS replacement must be a single ASCII character other than NUL")
+            o["acceptinvchars"] = char
         elif c.accept("COMPUPDATE") or c.accept("STATUPDATE"):
             # they choose compression encodings and refresh planner statistics: nothing to load differently
             nxt = c.peek()
             if nxt is not None and nxt.upper in ("ON", "OFF", "TRUE", "FALSE", "PRESET"):
                 c.next()
         elif word in ("FILLRECORD", "GZIP", "EMPTYASNULL", "BLANKSASNULL", "TRIMBLANKS", "TRUNCATECOLUMNS",
-                      "ACCEPTANYDATE", "IGNOREBLANKLINES", "ROUNDEC"):
+                      "ACCEPTANYDATE", "IGNOREBLANKLINES", "ROUNDEC", "ESCAPE", "REMOVEQUOTES"):
             c.next()
             o[word.lower()] = True
         elif word in _UNSUPPORTED:
@@ -170,6 +187,10 @@ def parse_copy(statement: str) -> CopyOptions:
         if given:
             raise LakeError(f"COPY option {given[0].upper().replace('NULL_AS', 'NULL AS')} is not valid "
                             "with FORMAT JSON")
+    for word in ("escape", "removequotes"):
+        if o.get(word) and (o.get("csv_quotes") or o.get("format") in ("json", "parquet")):
+            fmt = "CSV" if o.get("csv_quotes") else str(o.get("format")).upper()
+            raise LakeError(f"COPY option {word.upper()} cannot be used with {fmt}")
     if len(o.get("delimiter", "|")) != 1:
         raise LakeError("COPY DELIMITER must be a single character")
     if "\n" in o.get("null_as", "") or "\r" in o.get("null_as", ""):
@@ -627,9 +648,18 @@ def _copy_text(ctx: ExtensionContext, reader: Any, o: CopyOptions, files: list[s
     """One pass converts and loads the rows that convert; the rows read are counted, and only when
     some did not load are the files read again, record by record, to say which and why. A COPY with
     more rejects than MAXERROR fails, and its transaction takes the loaded rows back."""
+    with tempfile.TemporaryDirectory(prefix="stepline-copy-") as work:
+        sources, how = _prepare(o, files, Path(work))
+        return _copy_sources(ctx, reader, o, how, sources, target, sink)
+
+
+def _copy_sources(ctx: ExtensionContext, reader: Any, o: CopyOptions, how: CopyOptions, sources: list[_Source],
+                  target: list[Column], sink: Sink) -> ExtensionResult:
+    """``how``: the options the files to read (``_Source.read``) are read with."""
     backend = ctx.dialect
-    tag = f"stepline_copy_{int(time.time() * 1000) % 10**9}" if o.format == "csv" else None
-    relation, values, first = _stages(_scan(o, files, target, tag=tag, numbered=False), target, o, backend)
+    files = [s.read for s in sources]
+    tag = f"stepline_copy_{int(time.time() * 1000) % 10**9}" if how.format == "csv" else None
+    relation, values, first = _stages(_scan(how, files, target, tag=tag, numbered=False), target, how, backend)
     ctx.check_cancelled()
     loaded = sink(f"SELECT {', '.join(values)} FROM {relation} WHERE ({first}) IS NULL")
     refused: dict[str, list[tuple]] = {}
@@ -642,17 +672,20 @@ def _copy_text(ctx: ExtensionContext, reader: Any, o: CopyOptions, files: list[s
         reader.execute(f"DROP TABLE IF EXISTS {tag}_errors")
         reader.execute(f"DROP TABLE IF EXISTS {tag}_scans")
     ctx.check_cancelled()
-    read = _count(reader.execute(f"SELECT count(*) FROM {_scan(o, files, target, tag=None, numbered=False)}"))
+    read = _count(reader.execute(f"SELECT count(*) FROM {_scan(how, files, target, tag=None, numbered=False)}"))
     rejects: list[Reject] = []
-    for f in files:
+    for source in sources:
+        f = source.read
         bad: list[tuple] = []
         if read != loaded:  # some rows did not convert: find them, numbered as read
             ctx.check_cancelled()
-            rel, _, first_f = _stages(_scan(o, [f], target, tag=None, numbered=True), target, o, backend)
+            rel, _, first_f = _stages(_scan(how, [f], target, tag=None, numbered=True), target, how, backend)
             raws = ", ".join(f"r{i}" for i in range(len(target)))
             bad = reader.execute(f"SELECT rn, e, {raws} FROM (SELECT rn, {first_f} AS e, {raws} FROM {rel}) "
                                  "WHERE e IS NOT NULL ORDER BY rn").fetchall()
-        rejects += _file_rejects(ctx, f, o, target, bad, refused.get(f, []))
+        name = _s3_name(ctx, source.path)
+        found = _file_rejects(name, f, how, target, bad, refused.get(f, []), by_record=source.starts is not None)
+        rejects += _in_source(name, source, o, found)
     if rejects:
         _record_rejects(ctx, o, rejects)
     if len(rejects) > o.maxerror:
@@ -667,6 +700,178 @@ def _copy_text(ctx: ExtensionContext, reader: Any, o: CopyOptions, files: list[s
     return ExtensionResult(rowcount=loaded, messages=messages)
 
 
+# --- ESCAPE, REMOVEQUOTES, ACCEPTINVCHARS: files rewritten before DuckDB reads them ------------------
+
+_PREPARED_NULL = "\x1fstepline:null\x1f"  # a NULL field in a rewritten delimited file
+
+
+@dataclass(slots=True)
+class _Source:
+    path: str  # the file in the lake (STL_LOAD_ERRORS names it)
+    read: str  # the file DuckDB reads: ``path``, or its rewritten copy
+    starts: list[int] | None = None  # rewritten delimited text: each written record's first line in ``path``
+    rejects: list[Reject] = field(default_factory=list)  # records refused while rewriting
+
+
+def _prepare(o: CopyOptions, files: list[str], work: Path) -> tuple[list[_Source], CopyOptions]:
+    """The files DuckDB reads and how. ACCEPTINVCHARS alone: the text with each invalid UTF-8 byte
+    replaced; ESCAPE or REMOVEQUOTES: the records rewritten as CSV (escapes resolved, quotes removed,
+    the NULL AS fields marked), the header lines left out."""
+    if not o.prepared:
+        return [_Source(f, f) for f in files], o
+    delimited = o.escape or o.removequotes
+    how = (replace(o, csv_quotes=True, delimiter=",", quote='"', ignoreheader=0, gzip=False, null_as=_PREPARED_NULL)
+           if delimited else replace(o, gzip=False))
+    sources = []
+    for n, f in enumerate(files):
+        out = work / f"{n}.{'json' if o.format == 'json' else 'csv'}"
+        source = _Source(f, str(out), [] if delimited else None)
+        with _open(f, o, binary=True) as src, open(out, "w", encoding="utf-8", newline="") as dst:
+            if delimited:
+                _rewrite_delimited(src, dst, o, source)
+            else:
+                for raw in src:
+                    dst.write(_decoded(raw, o.acceptinvchars) or "")
+        sources.append(source)
+    return sources, how
+
+
+def _decoded(raw: bytes, replacement: str | None) -> str | None:
+    """A line of the file as text; None when it is not UTF-8 and ACCEPTINVCHARS is not given."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        if replacement is None:
+            return None
+        # each invalid byte becomes one replacement character (a string of equal length)
+        return re.sub("[\udc80-\udcff]", replacement, raw.decode("utf-8", errors="surrogateescape"))
+
+
+def _rewrite_delimited(src: Any, dst: Any, o: CopyOptions, source: _Source) -> None:
+    writer = csv.writer(dst, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    assert source.starts is not None
+    pending: list[str] = []
+    start, invalid, line = 0, False, 0
+
+    def flush() -> None:
+        nonlocal pending, invalid
+        record = "\n".join(pending)
+        pending, bad = [], invalid
+        invalid = False
+        if bad:
+            source.rejects.append(Reject("", start, "", "", "", record[:1024], "", 1220,
+                                         "String contains invalid or unsupported UTF8 codepoints"))
+            return
+        if record == "":
+            dst.write("\n")  # a blank line, read (and numbered) as the reader reads one
+            source.starts.append(start)  # type: ignore[union-attr]
+            return
+        try:
+            fields = _split_fields(record, o)
+        except ValueError as e:
+            source.rejects.append(Reject("", start, "", "", "", record[:1024], "", 1216, str(e)))
+            return
+        writer.writerow([_PREPARED_NULL if v is None else v for v in fields])
+        source.starts.append(start)  # type: ignore[union-attr]
+
+    for raw in src:
+        line += 1
+        if line <= o.ignoreheader:
+            continue
+        text = _decoded(raw, o.acceptinvchars)
+        if not pending:
+            start = line
+        if text is None:
+            invalid, text = True, raw.decode("utf-8", errors="replace")
+        body = text[:-2] if text.endswith("\r\n") else text[:-1] if text.endswith("\n") else text
+        pending.append(body)
+        trailing = len(body) - len(body.rstrip("\\"))
+        if o.escape and trailing % 2 == 1 and text.endswith("\n"):
+            continue  # an escaped newline: the record goes on
+        flush()
+    if pending:
+        flush()
+
+
+_SPLITTERS: dict[tuple[str, bool], tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]] = {}
+
+
+def _splitters(delimiter: str, escape: bool) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    key = (delimiter, escape)
+    if key not in _SPLITTERS:
+        d = re.escape(delimiter)
+        if escape:
+            plain = re.compile(rf"(?:\\.|\\\Z|[^{d}\\])*", re.DOTALL)
+            double = re.compile(r'"((?:\\.|[^"\\])*)"', re.DOTALL)
+            single = re.compile(r"'((?:\\.|[^'\\])*)'", re.DOTALL)
+        else:
+            plain = re.compile(rf"[^{d}]*", re.DOTALL)
+            double = re.compile(r'"([^"]*)"', re.DOTALL)
+            single = re.compile(r"'([^']*)'", re.DOTALL)
+        _SPLITTERS[key] = (plain, double, single)
+    return _SPLITTERS[key]
+
+
+def _split_fields(record: str, o: CopyOptions) -> list[str | None]:
+    """A delimited record's fields under ESCAPE (a backslash makes the next character, even a
+    delimiter, quote or newline, part of the value) and REMOVEQUOTES (quotes around a field are
+    removed, delimiters inside them kept); None for a field equal to NULL AS."""
+    plain, double, single = _splitters(o.delimiter, o.escape)
+    out: list[str | None] = []
+    pos, n = 0, len(record)
+    while True:
+        quoted = o.removequotes and pos < n and record[pos] in "\"'"
+        if quoted:
+            m = (double if record[pos] == '"' else single).match(record, pos)
+            if m is None:
+                raise ValueError("Missing closing quote (REMOVEQUOTES)")
+            raw, pos = m.group(1), m.end()
+            if pos < n and record[pos] != o.delimiter:
+                raise ValueError("Characters after a closing quote (REMOVEQUOTES)")
+        else:
+            m = plain.match(record, pos)
+            raw, pos = m.group(0), m.end()  # type: ignore[union-attr]
+        value = re.sub(r"\\(.)", r"\1", raw, flags=re.DOTALL) if o.escape else raw
+        # the default null string works as is and escaped (\N and \\N)
+        null = not quoted and (raw == o.null_as or (o.escape and value == o.null_as))
+        out.append(None if null else value)
+        if pos >= n:
+            return out
+        pos += 1  # the delimiter
+
+
+def _in_source(name: str, source: _Source, o: CopyOptions, found: list[Reject]) -> list[Reject]:
+    """Rejects found in the file DuckDB read (numbered by record when it was rewritten), placed in
+    the lake's file: a rewritten record's line and raw text are its first line's in the original."""
+    if source.starts is None and not source.rejects:
+        return found
+    placed = []
+    for r in found:
+        if source.starts is not None:
+            r = replace(r, line=source.starts[r.line - 1] if 0 < r.line <= len(source.starts) else r.line,
+                        raw_line="")
+        placed.append(r)
+    placed += [replace(r, file=name) for r in source.rejects]
+    if source.starts is not None:
+        wanted = {r.line for r in placed if not r.raw_line}
+        lines = _original_lines(source.path, o, wanted)
+        placed = [r if r.raw_line else replace(r, raw_line=lines.get(r.line, "")) for r in placed]
+    return sorted(placed, key=lambda r: r.line)
+
+
+def _original_lines(path: str, o: CopyOptions, wanted: set[int]) -> dict[int, str]:
+    out: dict[int, str] = {}
+    if not wanted:
+        return out
+    with _open(path, o) as f:
+        for number, text in enumerate(f, 1):
+            if number in wanted:
+                out[number] = text.rstrip("\r\n")
+                if len(out) == len(wanted):
+                    break
+    return out
+
+
 # DuckDB reader errors -> Redshift load error codes and reasons
 _STRUCTURAL = {"MISSING COLUMNS": (1214, "Delimiter not found"),
                "TOO MANY COLUMNS": (1202, "Extra column(s) found"),
@@ -675,12 +880,11 @@ _STRUCTURAL = {"MISSING COLUMNS": (1214, "Delimiter not found"),
                "INVALID ENCODING": (1220, "String contains invalid or unsupported UTF8 codepoints")}
 
 
-def _file_rejects(ctx: ExtensionContext, path: str, o: CopyOptions, target: list[Column], bad: list[tuple],
-                  structural: list[tuple]) -> list[Reject]:
+def _file_rejects(name: str, path: str, o: CopyOptions, target: list[Column], bad: list[tuple],
+                  structural: list[tuple], *, by_record: bool = False) -> list[Reject]:
     """The file's rejects: ``bad`` rows (ordinal, index of the first rejected field, raw fields) that
     did not convert, ``structural`` records the reader refused (numbered by record, the header's
-    lines included), and blank lines."""
-    name = _s3_name(ctx, path)
+    lines included), and blank lines. ``by_record``: rejects carry the record's number, not its line."""
     refused: dict[int, tuple] = {}
     for number, col, kind, raw, message in structural:
         refused.setdefault(int(number), (col, kind, raw, message))  # the reader reports each missing field
@@ -690,7 +894,8 @@ def _file_rejects(ctx: ExtensionContext, path: str, o: CopyOptions, target: list
     wanted = {int(r[0]): r for r in bad}
     out: list[Reject] = []
     ordinal = 0
-    for number, line, text, blank in _records(path, o):
+    for number, first_line, text, blank in _records(path, o):
+        line = number if by_record else first_line
         if number in refused:
             col, kind, raw, message = refused[number]
             code, reason = _STRUCTURAL.get(str(kind), (1216, str(message or kind)))
