@@ -126,8 +126,10 @@ class Execution:
     def restore(cls, machine: StateMachine, snapshot: dict[str, Any]) -> Execution:
         context = C.ExecutionContext(*snapshot["context"])
         log = snapshot["log"]
-        execution, _ = cls.start(machine, log[0][1], context, log[0][2], snapshot["seed"],
-                                 max_events=snapshot.get("max_events", MAX_HISTORY_EVENTS))
+        first = log[0]  # ["start", input, now] or ["start", input, now, input_text]
+        execution, _ = cls.start(machine, first[1], context, first[2], snapshot["seed"],
+                                 max_events=snapshot.get("max_events", MAX_HISTORY_EVENTS),
+                                 input_text=first[3] if len(first) > 3 else None)
         for entry in log[1:]:
             if entry[0] == "input":
                 execution.advance(_INPUT_TYPES[entry[1]](**entry[2]), entry[3])
