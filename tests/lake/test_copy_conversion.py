@@ -284,3 +284,18 @@ def test_text_options_are_refused_with_parquet(wh):
     _table(wh)
     error = wh.failed(f"COPY t FROM 's3://cb/u/' {ROLE} FORMAT PARQUET EMPTYASNULL")
     assert "COPY option EMPTYASNULL is not valid with FORMAT PARQUET" in error
+
+
+def test_parquet_values_longer_than_their_column_fail_or_are_truncated(wh):
+    import duckdb
+
+    wh.ok("create table p (id integer, v varchar(5))")
+    out = lake_path("s3://cb/pq/", wh.data_dir)
+    out.mkdir(parents=True)
+    duckdb.sql(f"copy (select * from (values (1, 'abcde'), (2, 'aéééé')) x(id, v)) to '{out}/a.parquet' "
+               "(format parquet)")
+    error = wh.failed(f"COPY p FROM 's3://cb/pq/' {ROLE} FORMAT PARQUET")
+    assert "column 'v': String length exceeds DDL length" in error and "'aéééé'" in error
+    assert wh.rows("select count(*) from p") == [(0,)]
+    assert wh.copy("p", "pq/", "FORMAT PARQUET TRUNCATECOLUMNS") == 2
+    assert wh.rows("select id, v from p order by id") == [(1, "abcde"), (2, "aéé")]
