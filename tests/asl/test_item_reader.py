@@ -77,6 +77,24 @@ def test_csv_given_headers_drop_extra_fields_and_first_row_keeps_an_empty_header
     assert first.result == [{"H1": "Value4", "": "Value5"}, {"H1": "", "": ""}, {"H1": "true", "": "1"}]
 
 
+def test_csv_item_fields_come_in_java_hash_map_order():
+    # AWS-recorded: headers "0,True,{}" give items ordered 0, {}, True; headers "H1," give "", H1
+    typed = run(machine(get_object({"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"})),
+                {"bucket-name/file.csv": "0,True,{}\nValue4,Value5,Value6\n"})
+    assert [list(item) for item in typed.result] == [["0", "{}", "True"]]
+    assert typed.result == [{"0": "Value4", "True": "Value5", "{}": "Value6"}]
+    exited = next(e for e in typed.history if e["type"] == "MapStateExited")
+    assert exited["stateExitedEventDetails"]["output"] == '[{"0":"Value4","{}":"Value6","True":"Value5"}]'
+    extra = run(machine(get_object({"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"})),
+                {"bucket-name/file.csv": "H1,\nValue4,Value5,Value6\n"})
+    assert [list(item) for item in extra.result] == [["", "H1"]]
+    given = run(machine(get_object({"InputType": "CSV", "CSVHeaderLocation": "GIVEN",
+                                    "CSVHeaders": ["Etag", "Key", "LastModified", "Size", "StorageClass"]})),
+                {"bucket-name/file.csv": "a,b,c,d,e\n"})
+    assert [list(item) for item in given.result] == [["LastModified", "Etag", "Size", "StorageClass", "Key"]]
+    assert given.result == [{"Etag": "a", "Key": "b", "LastModified": "c", "Size": "d", "StorageClass": "e"}]
+
+
 def test_csv_duplicate_headers_fail_the_map_run():
     reader = get_object({"InputType": "CSV", "CSVHeaderLocation": "GIVEN", "CSVHeaders": ["H1", "H1"]})
     out = run(machine(reader), {"bucket-name/file.csv": "a,b\n"})

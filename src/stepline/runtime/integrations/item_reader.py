@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from stepline.asl import commands as C
 from stepline.asl import errors
+from stepline.asl.dataflow import java_hash_order
 from stepline.asl.errors import StatesError
 
 # https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itemreader.html (CSVDelimiter)
@@ -220,9 +221,12 @@ def _csv_items(text: str, config: dict[str, Any], key: str) -> Iterator[dict[str
             headers = next((row for row in rows if row), [])
         if len(set(headers)) < len(headers):
             raise _reader_failed("CSV headers cannot contain duplicates.")
+        # AWS builds each item in a java.util.HashMap: its fields come in that map's order
+        column = {h: i for i, h in enumerate(headers)}
+        ordered = [(h, column[h]) for h in java_hash_order(headers)]
         for row in rows:
             if row:  # a blank line is no item; extra fields are dropped, missing ones are ""
-                yield {h: row[i] if i < len(row) else "" for i, h in enumerate(headers)}
+                yield {h: row[i] if i < len(row) else "" for h, i in ordered}
     except csv.Error as e:
         raise _reader_failed(f"The CSV object '{key}' is malformed at line {rows.line_num}: {e}") from None
 
