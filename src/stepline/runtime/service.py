@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import uuid
 from dataclasses import replace
 from typing import Any
@@ -254,10 +255,14 @@ class StepFunctionsService:
         return version
 
     def versions(self, arn: str) -> list[dict[str, Any]]:
-        """Newest first."""
+        """Newest first; none for a machine that does not exist (ListStateMachineVersions has no
+        StateMachineDoesNotExist error in the AWS model)."""
         if arns.state_machine_parts(arn)[2] is not None:
             raise Invalid(f"Invalid Arn: 'Unqualified state machine ARN expected: {arn}'", code="InvalidArn")
-        record = self.machine(arn)
+        try:
+            record = self.machine(arn)
+        except StateMachineDoesNotExist:
+            return []
         return sorted(record.versions, key=lambda v: v["number"], reverse=True)
 
     def delete_version(self, version_arn: str) -> None:
@@ -724,8 +729,15 @@ class MapRuns:
         self._live: dict[str, tuple[Live, Any]] = {}  # map run ARN -> (execution, interpreter run)
         self._by_event: dict[tuple[str, int], str] = {}  # (execution, MapRunStarted id) -> map run ARN
         self._length: dict[str, int] = {}  # execution -> the length of its latest MapStateStarted
+        self._lock = threading.RLock()  # the engine thread observes, API threads describe and update
 
     def observe(self, live: Live, events: list[dict[str, Any]]) -> None:
+        if not any(e["type"].startswith(("Map", "Execution")) for e in events):
+            return
+        with self._lock:
+            self._observe(live, events)
+
+    def _observe(self, live: Live, events: list[dict[str, Any]]) -> None:
         execution_arn = live.record.arn
         for event in events:
             kind = event["type"]
@@ -780,14 +792,15 @@ class MapRuns:
 
     def reattach(self, live: Live) -> None:
         """After a restart: follow the execution's running map runs again (and re-apply UpdateMapRun)."""
-        for doc in self.store.list_resources("map_run"):
-            if doc["executionArn"] != live.record.arn or doc["status"] != "RUNNING":
+        for doc in self.of_execution(live.record.arn):
+            if doc["status"] != "RUNNING":
                 continue
             run = next((r for r in live.execution._map_runs.values() if getattr(r, "arn", None) == doc["mapRunArn"]),
                        None)
             if run is not None:
-                self._live[doc["mapRunArn"]] = (live, run)
-                self._by_event[(live.record.arn, doc.get("startedEventId", 0))] = doc["mapRunArn"]
+                with self._lock:
+                    self._live[doc["mapRunArn"]] = (live, run)
+                    self._by_event[(live.record.arn, doc.get("startedEventId", 0))] = doc["mapRunArn"]
                 if doc.get("updated"):
                     _apply_settings(run, doc["settings"])
 
@@ -796,7 +809,8 @@ class MapRuns:
         doc = self.store.get_resource("map_run", arn)
         if doc is None:
             raise ResourceNotFound(f"Map Run Does Not Exist: '{arn}'")
-        entry = self._live.get(arn)
+        with self._lock:
+            entry = self._live.get(arn)
         if doc["status"] == "RUNNING" and entry is not None:
             doc["counts"] = _run_counts(entry[1], "RUNNING")
             fanout = entry[1].fanout
@@ -810,7 +824,10 @@ class MapRuns:
         return doc
 
     def of_execution(self, execution_arn: str) -> list[dict[str, Any]]:
-        return [d for d in self.store.list_resources("map_run") if d["executionArn"] == execution_arn]
+        # map run ARNs start with arn:...:mapRun:<machine>/ (see asl.fanout): read only that machine's
+        head, _, rest = execution_arn.partition(":execution:")
+        prefix = f"{head}:mapRun:{rest.split(':', 1)[0]}/" if rest else ""
+        return [d for d in self.store.list_resources("map_run", prefix) if d["executionArn"] == execution_arn]
 
     def update(self, arn: str, max_concurrency: Any = None, tolerated_count: Any = None,
                tolerated_pct: Any = None) -> None:
@@ -845,7 +862,8 @@ class MapRuns:
         stored = self.store.get_resource("map_run", arn) or doc
         stored.update(settings=settings, updated=True)
         self.store.put_resource("map_run", arn, stored)
-        entry = self._live.get(arn)
+        with self._lock:
+            entry = self._live.get(arn)
         if entry is not None:
             run = entry[1]
             self.engine.call_soon(lambda: _apply_settings(run, settings))

@@ -250,8 +250,7 @@ class StepFunctionsApi:
 
     def op_ListStateMachineVersions(self, q: dict[str, Any]) -> dict[str, Any]:
         arn = _required(q, "stateMachineArn")
-        base = self.service.machine(arn).arn
-        items = [{"stateMachineVersionArn": f"{base}:{v['number']}", "creationDate": v["creationDate"]}
+        items = [{"stateMachineVersionArn": f"{arn}:{v['number']}", "creationDate": v["creationDate"]}
                  for v in self.service.versions(arn)]
         page, nxt = _page(items, q, f"versions:{arn}")
         return _drop_none({"stateMachineVersions": page, "nextToken": nxt})
