@@ -92,6 +92,9 @@ def test_emptyasnull_blanksasnull_and_null_as(wh):
     assert wh.copy("t", "e/", "FILLRECORD BLANKSASNULL") == 3
     assert wh.rows("select id, v from t order by id") == [(1, ""), (2, None), (3, "x")]
     wh.ok("delete from t")
+    assert wh.copy("t", "e/", "FILLRECORD NULL AS ''") == 3  # the same as EMPTYASNULL
+    assert wh.rows("select id, v, n from t order by id") == [(1, None, None), (2, "  ", None), (3, "x", None)]
+    wh.ok("delete from t")
     wh.write("n/a.txt", "1|NULL|NULL\n2|\\N|7\n3||\n")
     assert wh.copy("t", "n/", "NULL AS 'NULL' FILLRECORD") == 3
     assert wh.rows("select id, v, n from t order by id") == [(1, None, None), (2, "\\N", 7), (3, "", None)]

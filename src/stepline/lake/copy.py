@@ -3,7 +3,8 @@
 Text (CSV and delimited) and JSON files are read as text by DuckDB, then every field is converted
 to its column's type as Redshift's COPY converts it: empty and blank fields, the NULL AS marker,
 EMPTYASNULL, BLANKSASNULL, TRIMBLANKS, DATEFORMAT/TIMEFORMAT, ACCEPTANYDATE, ROUNDEC, and
-character lengths counted in bytes (TRUNCATECOLUMNS cuts instead of rejecting). Rows whose fields
+character lengths counted in bytes (TRUNCATECOLUMNS cuts instead of rejecting). With ESCAPE,
+REMOVEQUOTES or ACCEPTINVCHARS the files are first rewritten in Python. Rows whose fields
 cannot be converted, and rows the reader rejects (too many or too few fields, bad quoting,
 invalid UTF-8, blank lines), are written to the durable load error log read by STL_LOAD_ERRORS
 (``load_errors``) with Redshift's error codes. More rejects than MAXERROR (default 0) fail the
@@ -510,8 +511,8 @@ def _clean(col: Column, raw: str, o: CopyOptions) -> str:
     marker = f" WHEN {raw} = {sql_literal(o.null_as)} THEN NULL" if text else ""
     if not col.character:  # empty and blank fields of other types always load as NULL
         return f"CASE WHEN {raw} IS NULL THEN NULL{marker} WHEN regexp_full_match({raw}, {_BLANK}) THEN NULL ELSE {raw} END"
-    # FILLRECORD fills a VARCHAR with a zero-length string, a CHAR with NULL
-    missing = "''" if text and col.kind == "varchar" and not o.emptyasnull else "NULL"
+    # FILLRECORD fills a VARCHAR with a zero-length string (NULL with EMPTYASNULL or NULL AS ''), a CHAR with NULL
+    missing = "''" if text and col.kind == "varchar" and not o.emptyasnull and o.null_as != "" else "NULL"
     rules = f"CASE WHEN {raw} IS NULL THEN {missing}{marker}"
     if o.emptyasnull:
         rules += f" WHEN {raw} = '' THEN NULL"
