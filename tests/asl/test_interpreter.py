@@ -338,8 +338,10 @@ def test_map_failure_aborts_running_iterations_and_cancels_their_tasks():
     step = execution.advance(C.TaskFailed(tasks[1].task_id, "E", "c"), 1.0)
     assert step.status == "FAILED" and step.error == "E"
     kinds = [e.type for e in step.events]
-    assert kinds == ["TaskFailed", "MapIterationFailed", "MapIterationAborted", "MapIterationAborted",
-                     "MapStateFailed", "ExecutionFailed"]
+    # as AWS records it: each iteration's event, then TaskStateAborted for its Task
+    assert kinds == ["TaskFailed", "MapIterationFailed", "TaskStateAborted", "MapIterationAborted",
+                     "TaskStateAborted", "MapIterationAborted", "TaskStateAborted", "MapStateFailed",
+                     "ExecutionFailed"]
     cancelled = {c.task_id for c in step.commands if isinstance(c, C.CancelTask)}
     assert cancelled == {tasks[0].task_id, tasks[2].task_id}
     assert execution.outstanding() == []

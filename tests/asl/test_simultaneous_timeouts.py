@@ -1,5 +1,6 @@
 """Task timeouts due at the same instant: AWS records every TaskTimedOut first, then the Map
-reacts once (one MapIterationFailed, the other iterations aborted)."""
+reacts once (one MapIterationFailed, the other iterations aborted, each Task closed with
+TaskStateAborted)."""
 
 from __future__ import annotations
 
@@ -31,9 +32,16 @@ def test_simultaneous_timeouts_are_all_recorded_before_the_map_fails():
     cancelled = {c.timer_id for c in step.commands if isinstance(c, C.CancelTimer)}
     assert {t.timer_id for t in timers[1:]} <= cancelled
     types = [e.type for e in step.events]
-    assert types == ["TaskTimedOut", "TaskTimedOut", "TaskTimedOut", "MapIterationFailed",
-                     "MapIterationAborted", "MapIterationAborted", "MapStateFailed", "ExecutionFailed"]
+    # as AWS records it (LocalStack's AWS-recorded TestTimeouts::test_service_lambda_map_timeout):
+    # each iteration's Task is closed with TaskStateAborted, every one pointing to the first timeout
+    assert types == ["TaskTimedOut", "TaskTimedOut", "TaskTimedOut", "MapIterationFailed", "TaskStateAborted",
+                     "MapIterationAborted", "TaskStateAborted", "MapIterationAborted", "TaskStateAborted",
+                     "MapStateFailed", "ExecutionFailed"]
     shown = [history.to_aws(e) for e in events]
+    first_timeout = next(e["id"] for e in shown if e["type"] == "TaskTimedOut")
+    closing = [e for e in shown if e["type"] in ("MapIterationFailed", "MapIterationAborted", "TaskStateAborted",
+                                                 "MapStateFailed")]
+    assert {e["previousEventId"] for e in closing} == {first_timeout}
     started = {e["id"] for e in shown if e["type"] == "TaskStarted"}
     timed_out = [e for e in shown if e["type"] == "TaskTimedOut"]
     assert {e["previousEventId"] for e in timed_out} == started  # each points to its own TaskStarted

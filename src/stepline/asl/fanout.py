@@ -439,6 +439,9 @@ def child_done(ex: Execution, fanout: Fanout, child: Frame, ok: bool, value: Any
     ended = frame.last_event
     if fanout.kind == "Map" and not fanout.distributed:
         ended = ex._emit(child, "MapIterationSucceeded" if ok else "MapIterationFailed", (state.name, child.index))
+        if not ok and value[2].type == "Task" and value[0] != errors.RUNTIME:
+            # AWS closes the failed iteration's Task with TaskStateAborted after MapIterationFailed
+            ex._emit(frame, "TaskStateAborted", None, advance=False)
     run = ex._map_runs.get(frame.id) if fanout.distributed else None
     if run is not None and run.keeps_records:
         run.records.append(_child_record(ex, run, child.index, ok, value))
@@ -486,6 +489,9 @@ def _fail(ex: Execution, fanout: Fanout, error: str, cause: str) -> None:
         aborted.add(child.id)
         if fanout.kind == "Map" and not fanout.distributed:  # points where MapStateFailed points
             ex._emit(frame, "MapIterationAborted", (state.name, index), advance=False)
+            if child.entered_event and child.graph.states[child.state].type == "Task":
+                # an iteration cut short inside a Task: AWS records TaskStateAborted after its MapIterationAborted
+                ex._emit(frame, "TaskStateAborted", None, advance=False)
     fanout.children.clear()
     if aborted:
         _cancel_within(ex, aborted)
