@@ -281,6 +281,78 @@ def test_item_selector_and_batcher_apply_to_the_items_read():
                           {"Items": [{"v": "Value7", "i": 3}]}]
 
 
+VERDICTS = [{"verdict": "true", "statement_date": "6/11/2008", "statement_source": "speech"},
+            {"verdict": "false", "statement_date": "6/7/2022", "statement_source": "television"},
+            {"verdict": "mostly-true", "statement_date": "5/18/2016", "statement_source": "news"}]
+
+
+def jsonata_batcher(max_items_per_batch, max_bytes_per_batch=150_000):
+    """LocalStack's AWS-recorded MAP_ITEM_BATCHER_BASE_JSON_MAX_PER_BATCH_JSONATA."""
+    definition = {"StartAt": "BatchMapState", "QueryLanguage": "JSONata", "States": {"BatchMapState": {
+        "Type": "Map", "End": True, "ItemProcessor": copy.deepcopy(PASS),
+        "ItemReader": {"ReaderConfig": {"InputType": "JSON", "MaxItems": 2}, "Resource": "arn:aws:states:::s3:getObject",
+                       "Arguments": {"Bucket": "{% $states.input.Bucket %}", "Key": "{% $states.input.Key %}"}},
+        "ItemBatcher": {"MaxItemsPerBatch": "{% $states.input.MaxItemsPerBatch %}",
+                        "MaxInputBytesPerBatch": "{% $states.input.MaxInputBytesPerBatch %}",
+                        "BatchInput": {"BatchTimestamp": "{% $states.context.State.EnteredTime %}"}}}}}
+    return run_to_completion(definition, {"Bucket": "bucket-name", "Key": "file.json",
+                                          "MaxItemsPerBatch": max_items_per_batch,
+                                          "MaxInputBytesPerBatch": max_bytes_per_batch},
+                             objects={"bucket-name/file.json": json.dumps(VERDICTS)})
+
+
+def test_jsonata_item_batcher_limits_are_expressions():
+    out = jsonata_batcher(2)
+    assert out.status == "SUCCEEDED" and shape(out.history) == SUCCEEDED_SHAPE
+    [batch] = out.result
+    assert list(batch) == ["BatchInput", "Items"] and batch["Items"] == VERDICTS[:2]
+    assert batch["BatchInput"]["BatchTimestamp"].endswith("Z")
+    assert [len(b["Items"]) for b in jsonata_batcher(1).result] == [1, 1]
+
+
+@pytest.mark.parametrize("value,kind,shown", [("two", "string", '"two"'), (1.5, "number", "1.5"),
+                                              (None, "null", "null")])
+def test_jsonata_item_batcher_limit_of_the_wrong_type_fails_the_state(value, kind, shown):
+    out = jsonata_batcher(value)
+    assert out.status == "FAILED" and out.result["Error"] == "States.QueryEvaluationError"
+    assert out.result["Cause"] == (
+        "An error occurred while executing the state 'BatchMapState' (entered at the event id #2). "
+        "The JSONata expression '$states.input.MaxItemsPerBatch' specified for the field "
+        "'ItemBatcher/MaxItemsPerBatch' returned an unexpected result type. "
+        f"Expected 'integer', but was '{kind}' for value: {shown}")
+    assert shape(out.history)[1:] == [[2, 0, "MapStateEntered"], [3, 0, "EvaluationFailed"], [4, 3, "MapStateFailed"],
+                                      [5, 4, "ExecutionFailed"]]
+    assert out.history[2]["evaluationFailedEventDetails"]["location"] == "ItemBatcher/MaxItemsPerBatch"
+    bytes_bad = jsonata_batcher(2, "big")
+    assert bytes_bad.result["Error"] == "States.QueryEvaluationError"
+    assert "'ItemBatcher/MaxInputBytesPerBatch'" in bytes_bad.result["Cause"]
+
+
+def test_jsonata_item_batcher_negative_limit_fails_the_state():
+    out = jsonata_batcher(-1)
+    assert out.status == "FAILED" and out.result["Error"] == "States.Runtime"
+    assert out.result["Cause"].endswith("(entered at the event id #2). field MaxItemsPerBatch must be positive")
+
+
+@pytest.mark.parametrize("value,sizes", [("2", [2, 1]), (2, [2, 1]), (3.0, [3]), (0, [3])])
+def test_max_items_per_batch_path(value, sizes):
+    # a numeric string is taken, as AWS-recorded MAP_STATE_REFERENCE_IN_MAX_PER_BATCH_PATH shows
+    definition = machine(get_object({"InputType": "JSON"}), ItemBatcher={"MaxItemsPerBatchPath": "$.Size"})
+    out = run_to_completion(definition, {"Bucket": "bucket-name", "Key": "file.json", "Size": value},
+                            objects={"bucket-name/file.json": json.dumps(VERDICTS)})
+    assert out.status == "SUCCEEDED" and [len(b["Items"]) for b in out.result] == sizes
+
+
+def test_max_items_per_batch_path_not_an_integer_fails_the_state():
+    definition = machine(get_object({"InputType": "JSON"}), ItemBatcher={"MaxItemsPerBatchPath": "$.Size"})
+    out = run_to_completion(definition, {"Bucket": "bucket-name", "Key": "file.json", "Size": 1.5},
+                            objects={"bucket-name/file.json": json.dumps(VERDICTS)})
+    assert out.status == "FAILED" and out.result["Error"] == "States.Runtime"
+    assert out.result["Cause"] == ("An error occurred while executing the state 'MapState' (entered at the event id "
+                                   '#2). The MaxItemsPerBatchPath field refers to value "1.5" which is not a valid '
+                                   "integer: $.Size")
+
+
 def test_a_directory_serves_as_the_lake(tmp_path):
     (tmp_path / "bucket-name" / "data").mkdir(parents=True)
     (tmp_path / "bucket-name" / "data" / "file.csv").write_text(ROWS)

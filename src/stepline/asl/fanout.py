@@ -115,11 +115,11 @@ def _start_map(ex: Execution, frame: Frame, state: State) -> None:
                     frame.variables())
     fanout.effective = effective
     batcher = raw.get("ItemBatcher")
-    if batcher is not None:
-        size = batcher.get("MaxItemsPerBatch")
-        if size is None and "MaxItemsPerBatchPath" in batcher:
-            size = D.payload({"v.$": batcher["MaxItemsPerBatchPath"]}, effective, scope)["v"]
-        fanout.batching = (int(size) if size else None, batcher.get("BatchInput"))
+    if isinstance(batcher, dict):
+        size = _batch_limit(state, batcher, "MaxItemsPerBatch", effective, scope, binding)
+        # read and checked as AWS does; a batch is not split by its size in bytes here
+        _batch_limit(state, batcher, "MaxInputBytesPerBatch", effective, scope, binding)
+        fanout.batching = (size or None, batcher.get("BatchInput"))
     _set_items(fanout, items)
     ex._emit(frame, "MapStateStarted", {"length": len(fanout.results)})
     # AWS reads the tolerated-failure thresholds after MapStateStarted (their errors follow it)
@@ -152,6 +152,33 @@ def _start_map(ex: Execution, frame: Frame, state: State) -> None:
     fill(ex, fanout)
 
 
+def _batch_limit(state: State, batcher: dict[str, Any], name: str, effective: Any, scope: D.Scope,
+                 binding: Any) -> int | None:
+    """An ItemBatcher limit: a number, a JSONata expression giving an integer, or (JSONPath) a
+    ``<name>Path`` whose value is an integer or a numeric string (as for MaxItemsPath). 0 or absent:
+    no limit."""
+    if name in batcher:
+        value = batcher[name]
+        if state.jsonata:
+            value = D.expression_as(value, binding, "integer", f"ItemBatcher/{name}", scope)
+        number = _as_number(value, integer=True) if not isinstance(value, str) else None
+        if number is None:
+            raise StatesError(errors.RUNTIME, f"The {name} field value {dumps(value)} is not a valid integer")
+    elif name + "Path" in batcher and not state.jsonata:
+        path = batcher[name + "Path"]
+        value = D.payload({"v.$": path}, effective, scope)["v"]
+        number = _as_number(value, integer=True)
+        if number is None:
+            shown = value if isinstance(value, str) else dumps(value)
+            raise StatesError(errors.RUNTIME,
+                              f'The {name}Path field refers to value "{shown}" which is not a valid integer: {path}')
+    else:
+        return None
+    if number < 0:
+        raise StatesError(errors.RUNTIME, f"field {name} must be positive")
+    return int(number)
+
+
 def _input_items(frame: Frame, state: State, scope: D.Scope, binding: Any) -> list[Any]:
     raw = state.raw
     if state.jsonata:
@@ -173,10 +200,12 @@ def _set_items(fanout: Fanout, items: list[Any]) -> None:
     if fanout.batching is None:
         fanout.results = [None] * len(items)
         return
-    size, batch_input = fanout.batching
-    size = size or len(items) or 1  # no MaxItemsPerBatch: one batch of everything
-    fanout.batching = (size, batch_input)
-    fanout.results = [None] * (-(-len(items) // size))
+    fanout.results = [None] * (-(-len(items) // _batch_size(fanout)))
+
+
+def _batch_size(fanout: Fanout) -> int:
+    """Items per batch: MaxItemsPerBatch, else (none, or 0) one batch of every item."""
+    return fanout.batching[0] or len(fanout.items) or 1
 
 
 def _distributed(state: State) -> bool:
@@ -370,7 +399,7 @@ def _item_input(ex: Execution, fanout: Fanout, index: int) -> Any:
     state, frame = fanout.state, fanout.frame
     raw = state.raw
     if fanout.batching is not None:
-        size, batch_input = fanout.batching
+        size, batch_input = _batch_size(fanout), fanout.batching[1]
         chunk = fanout.items[index * size:(index + 1) * size]
         selected = [_select(ex, fanout, index * size + i, v) for i, v in enumerate(chunk)]
         out: dict[str, Any] = {}
