@@ -167,6 +167,8 @@ def read_items(command: C.ReadItems, store: ObjectStore) -> list[Any]:
         if config.get("Transformation") == "LOAD_AND_FLATTEN":
             return _take((item for o in objects if o.size > 0
                           for item in _parse(store.get(bucket, o.key), config, limit, o.key)), limit)
+        # The ItemReader page's example item: quoted Etag, LastModified in epoch seconds, these keys
+        # in this order. (LocalStack's recording of this reader rewrites both fields and the order.)
         return [{"Etag": o.etag, "Key": o.key, "LastModified": o.last_modified, "Size": o.size,
                  "StorageClass": "STANDARD"} for o in objects[:limit]]
     if action != "s3:getObject":
