@@ -670,23 +670,35 @@ def _copy_sources(ctx: ExtensionContext, reader: Any, o: CopyOptions, how: CopyO
                 f"FROM {tag}_errors e JOIN {tag}_scans s USING (scan_id, file_id) ORDER BY s.file_path, e.line"
         ).fetchall():
             refused.setdefault(str(path), []).append(tuple(rest))
-        reader.execute(f"DROP TABLE IF EXISTS {tag}_errors")
-        reader.execute(f"DROP TABLE IF EXISTS {tag}_scans")
+        _drop_rejects(reader, tag)
     ctx.check_cancelled()
-    read = _count(reader.execute(f"SELECT count(*) FROM {_scan(how, files, target, tag=None, numbered=False)}"))
+    # every pass keeps the reader's rejects aside the same way, so that all skip the same records; the
+    # count uses every field, or the reader would not decode (and validate) them
+    recount = f"{tag}_n" if tag else None
+    every = ", ".join(f"r{i}" for i in range(len(target)))
+    read = _count(reader.execute(
+        f"SELECT count(concat({every})) FROM {_scan(how, files, target, tag=recount, numbered=False)}"))
+    _drop_rejects(reader, recount)
     rejects: list[Reject] = []
+    unconverted = 0
     for source in sources:
         f = source.read
         bad: list[tuple] = []
         if read != loaded:  # some rows did not convert: find them, numbered as read
             ctx.check_cancelled()
-            rel, _, first_f = _stages(_scan(how, [f], target, tag=None, numbered=True), target, how, backend)
+            numbered = f"{tag}_f" if tag else None
+            rel, _, first_f = _stages(_scan(how, [f], target, tag=numbered, numbered=True), target, how, backend)
             raws = ", ".join(f"r{i}" for i in range(len(target)))
             bad = reader.execute(f"SELECT rn, e, {raws} FROM (SELECT rn, {first_f} AS e, {raws} FROM {rel}) "
                                  "WHERE e IS NOT NULL ORDER BY rn").fetchall()
+            _drop_rejects(reader, numbered)
+            unconverted += len(bad)
         name = _s3_name(ctx, source.path)
         found = _file_rejects(name, f, how, target, bad, refused.get(f, []), by_record=source.starts is not None)
         rejects += _in_source(name, source, o, found)
+    if read - loaded != unconverted:  # never drop a row without saying so
+        raise LakeError(f"Load into table '{o.table[-1]}' failed: {read} record(s) read, {loaded} loaded and "
+                        f"{unconverted} rejected do not add up")
     if rejects:
         _record_rejects(ctx, o, rejects)
     if len(rejects) > o.maxerror:
@@ -879,6 +891,12 @@ _STRUCTURAL = {"MISSING COLUMNS": (1214, "Delimiter not found"),
                "UNQUOTED VALUE": (1216, "Missing closing quote in a CSV field"),
                "INVALID UNICODE": (1220, "String contains invalid or unsupported UTF8 codepoints"),
                "INVALID ENCODING": (1220, "String contains invalid or unsupported UTF8 codepoints")}
+
+
+def _drop_rejects(reader: Any, tag: str | None) -> None:
+    if tag:
+        reader.execute(f"DROP TABLE IF EXISTS {tag}_errors")
+        reader.execute(f"DROP TABLE IF EXISTS {tag}_scans")
 
 
 def _file_rejects(name: str, path: str, o: CopyOptions, target: list[Column], bad: list[tuple],
