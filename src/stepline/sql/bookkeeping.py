@@ -150,9 +150,10 @@ class Bookkeeping:
 
 
 def history_row(st: Statement, item: Statement | SubStatement, service_class: int,
-                redact: Callable[[str], str] | None = None) -> dict[str, Any]:
+                redact: Callable[[str], str] | None = None, user_id: int = 100) -> dict[str, Any]:
     """One ``stepline_sys.query_history`` row (``catalog.HISTORY_COLUMNS``) for a statement or
-    a batch's sub-statement; its text passes through ``redact``."""
+    a batch's sub-statement; its text passes through ``redact``; ``user_id`` is the id of the
+    statement's user (CURRENT_USER_ID; 100, the first superuser, without access control)."""
     status = {FINISHED: "success", FAILED: "failed", ABORTED: "canceled"}.get(item.status, "running")
     if item.status in (SUBMITTED, PICKED):
         status = "queued"
@@ -164,7 +165,7 @@ def history_row(st: Statement, item: Statement | SubStatement, service_class: in
         text = redact(text)
     return {
         "query_id": item.query_id, "statement_id": item.id, "session_id": st.session_id,
-        "transaction_id": st.query_id, "pid": st.pid, "user_id": 100, "user_name": st.db_user,
+        "transaction_id": st.query_id, "pid": st.pid, "user_id": user_id, "user_name": st.db_user,
         "database_name": st.database, "query_label": st.query_group or "default",
         "query_text": text, "query_type": _query_type(text), "status": status,
         "error_message": redact(item.error) if redact and item.error else item.error, "service_class": service_class, "service_class_name": st.queue,

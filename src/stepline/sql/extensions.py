@@ -44,6 +44,10 @@ class ExtensionContext(Protocol):
         """Raise if the statement was cancelled or aborted (call it in long loops)."""
         ...
 
+    def user_id(self, name: str) -> int:
+        """The id of database user ``name`` in the system views (``userid``, CURRENT_USER_ID)."""
+        ...
+
 
 Extension = Callable[[ExtensionContext, str], ExtensionResult]
 Extensions = Mapping[str, Extension]

@@ -212,6 +212,11 @@ class StatementService:
             user = self._principals(principal, user)
         return user
 
+    def user_id(self, user: str) -> int:
+        """The user's id in the system views (``userid``, CURRENT_USER_ID)."""
+        catalog_ = getattr(self.authorizer, "catalog", None)
+        return catalog_.user_id(user) if catalog_ is not None else 100
+
     def unrestricted(self, user: str | None) -> bool:
         """No access control, no user named, or a superuser: metadata shows everything."""
         return self.authorizer is None or user is None or self.authorizer.is_superuser(user)
@@ -483,7 +488,8 @@ class StatementService:
         history = []
         if route is not None:
             items: list[Statement | SubStatement] = list(st.subs) if st.is_batch else [st]
-            history = [(i.query_id, i.id, history_row(st, i, route.service_class, self.redact))
+            uid = self.user_id(st.db_user)
+            history = [(i.query_id, i.id, history_row(st, i, route.service_class, self.redact, uid))
                        for i in items if i.query_id >= 0]
         ids = [st.id] + [sub.id for sub in st.subs]
         self.books.finish(st, history, self.results.take_pending(ids))
@@ -702,7 +708,8 @@ class StatementService:
     # -- query history (system views) --------------------------------------------------------
     def _refresh_history(self, conn: Any) -> None:
         with self._lock:
-            active = [history_row(st, st, 6, self.redact) for st in self._active.values() if st.query_id >= 0]
+            active = [history_row(st, st, 6, self.redact, self.user_id(st.db_user))
+                      for st in self._active.values() if st.query_id >= 0]
         with self._refresh_lock:
             refresh_history(conn, self.books, active)
 

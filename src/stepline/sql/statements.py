@@ -198,6 +198,10 @@ class Run:
         if self.stop.is_set():
             raise Cancelled(self.reason or CANCELLED)
 
+    def user_id(self, name: str) -> int:
+        catalog_ = getattr(self.authorizer, "catalog", None)
+        return catalog_.user_id(name) if catalog_ is not None else 100
+
     # statements ----------------------------------------------------------------------------
     def translate(self, sql: str) -> list[Translated]:
         return translate(sql, self.dialect, search_path=self.state.search_path)

@@ -1,0 +1,39 @@
+"""The query history records each statement under its user's id, so that a regular user's
+``where userid = current_user_id`` finds its own statements as on Redshift."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from stepline.config import Config
+from stepline.warehouse import Warehouse
+
+
+def _run(api, service, sql: str, user: str) -> list[list]:
+    sid = api.call("ExecuteStatement", {"Sql": sql, "ClusterIdentifier": "c", "Database": "dev", "DbUser": user})["Id"]
+    service.wait(sid, 60)
+    described = api.call("DescribeStatement", {"Id": sid})
+    assert described["Status"] == "FINISHED", described.get("Error")
+    if not described["HasResultSet"]:
+        return []
+    return [[next(iter(f.values())) for f in r] for r in api.call("GetStatementResult", {"Id": sid})["Records"]]
+
+
+def test_history_rows_carry_the_users_own_id(tmp_path: Path):
+    warehouse = Warehouse(Config(data_dir=tmp_path))
+    service = warehouse.service
+    api = warehouse.dataapi()
+    try:
+        _run(api, service, "create user alice password 'Alice1234'", "awsuser")
+        [[alice_id]] = _run(api, service, "select current_user_id", "alice")
+        [[admin_id]] = _run(api, service, "select current_user_id", "awsuser")
+        assert alice_id != admin_id and admin_id == 100
+        _run(api, service, "select 'alice-was-here'", "alice")
+        mine = _run(api, service, "select count(*) from stl_query where userid = current_user_id "
+                                  "and querytxt like '%alice-was-here%'", "alice")
+        assert mine == [[1]]
+        by_id = _run(api, service, "select distinct userid from stl_query where querytxt like '%alice-was-here%'",
+                     "awsuser")
+        assert by_id == [[alice_id]]
+    finally:
+        service.close()
