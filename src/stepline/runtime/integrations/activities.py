@@ -47,6 +47,7 @@ class Activities:
         self.callbacks = callbacks
         self._lock = threading.Condition()
         self._queues: dict[str, deque[_Queued]] = {}
+        self._closed = False
 
     # --- the integration ---------------------------------------------------------------------
 
@@ -85,6 +86,12 @@ class Activities:
                     item.ctx.report(C.TaskStarted(item.task_id))
                     return item
                 left = deadline - time.monotonic()
-                if left <= 0:
+                if left <= 0 or self._closed:
                     return None
                 self._lock.wait(left)
+
+    def close(self) -> None:
+        """Answer every waiting poll now (with no task), e.g. when the server shuts down."""
+        with self._lock:
+            self._closed = True
+            self._lock.notify_all()
