@@ -196,11 +196,6 @@ class StepFunctionsService:
             raise StateMachineDoesNotExist(f"State Machine Does Not Exist: '{arn}'")
         return record
 
-    def base_machine(self, arn: str) -> MachineRecord:
-        """The unqualified state machine of a machine, version or alias ARN."""
-        record = self.machine(arn)
-        return self.store.get_machine(record.arn) or record
-
     def update_machine(self, arn: str, *, definition: str | None = None, role_arn: str | None = None,
                        logging: dict | None = None, tracing: dict | None = None, publish: bool = False,
                        version_description: str = "") -> MachineRecord:
