@@ -372,3 +372,19 @@ def test_map_max_concurrency_limits_tasks_in_flight():
     execution.advance(C.TaskSucceeded(third[0].task_id, "c"), 2.0)
     step = execution.advance(C.TaskSucceeded(tasks[1].task_id, "b"), 3.0)
     assert step.status == "SUCCEEDED" and step.output == ["a", "b", "c"]
+
+
+def test_payload_quota_is_awss_by_default_and_can_be_lifted():
+    from stepline.asl import load
+    from stepline.asl.interpreter import Execution
+    from stepline.testing import DEFAULT_CONTEXT
+
+    machine = load({"StartAt": "Big", "States": {"Big": {"Type": "Pass", "End": True,
+                                                         "Parameters": {"a.$": "$.s", "b.$": "$.s"}}}})
+    value = {"s": "x" * 140_000}  # the input fits in 256 KiB, the state's output does not
+    _, step = Execution.start(machine, value, DEFAULT_CONTEXT, DEFAULT_CONTEXT.start_time, 1)
+    assert (step.status, step.error) == ("FAILED", "States.DataLimitExceeded")
+    ex, step = Execution.start(machine, value, DEFAULT_CONTEXT, DEFAULT_CONTEXT.start_time, 1, max_payload=None)
+    assert step.status == "SUCCEEDED" and ex.snapshot()["max_payload"] is None
+    restored = Execution.restore(machine, ex.snapshot())
+    assert restored.max_payload is None and restored.status == "SUCCEEDED"

@@ -19,19 +19,19 @@ from stepline.asl.jsonpath import PathNotFound, ResultPathMatchError, compile_pa
 MAX_PAYLOAD_BYTES = 262_144
 
 
-def payload_too_large(value: Any) -> bool:
-    """True when ``value`` as AWS's JSON text is over 256 KiB (262,144 bytes of UTF-8)."""
+def payload_too_large(value: Any, limit: int = MAX_PAYLOAD_BYTES) -> bool:
+    """True when ``value`` as AWS's JSON text is over ``limit`` bytes of UTF-8 (AWS: 256 KiB)."""
     if isinstance(value, bool | int | float) or value is None:
         return False
-    if isinstance(value, str) and len(value) < MAX_PAYLOAD_BYTES // 6:  # at most 6 bytes a character (\\uXXXX)
+    if isinstance(value, str) and len(value) < limit // 6:  # at most 6 bytes a character (\\uXXXX)
         return False
     try:  # the C encoder first: only a payload near the limit needs AWS's exact number formatting
         rough = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
     except (TypeError, ValueError):
-        rough = MAX_PAYLOAD_BYTES
-    if rough < MAX_PAYLOAD_BYTES * 3 // 4:
+        rough = limit
+    if rough < limit * 3 // 4:
         return False
-    return len(dumps(value).encode()) > MAX_PAYLOAD_BYTES
+    return len(dumps(value).encode()) > limit
 
 
 def data_limit_cause(name: str) -> str:

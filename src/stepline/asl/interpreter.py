@@ -51,9 +51,11 @@ class Execution:
     """One execution's whole state. Build with ``start`` or ``restore``; feed with ``advance``."""
 
     def __init__(self, machine: StateMachine, context: C.ExecutionContext, seed: int,
-                 max_events: int | None = MAX_HISTORY_EVENTS) -> None:
+                 max_events: int | None = MAX_HISTORY_EVENTS,
+                 max_payload: int | None = D.MAX_PAYLOAD_BYTES) -> None:
         self.machine = machine
         self.max_events = max_events
+        self.max_payload = max_payload
         self.context = context
         self.seed = seed
         self.entropy = SeededEntropy(seed)
@@ -83,11 +85,14 @@ class Execution:
     @classmethod
     def start(cls, machine: StateMachine, input: Any, context: C.ExecutionContext, now: float,
               seed: int, *, max_events: int | None = MAX_HISTORY_EVENTS,
+              max_payload: int | None = D.MAX_PAYLOAD_BYTES,
               input_text: str | None = None) -> tuple[Execution, C.Step]:
         """``max_events``: AWS's history quota (None: unbounded, for benchmarks and tests).
+        ``max_payload``: AWS's payload quota in bytes, beyond which a state output or task result
+        is States.DataLimitExceeded (None: unbounded, for benchmarks larger than AWS allows).
         ``input_text``: the client's JSON text of ``input``, if the runtime has it; AWS records it
         verbatim (spacing, escapes, number spelling) in ExecutionStarted and the first StateEntered."""
-        execution = cls(machine, context, seed, max_events)
+        execution = cls(machine, context, seed, max_events, max_payload)
         execution._log.append(["start", input, now] if input_text is None else ["start", input, now, input_text])
         return execution, execution._guarded(now, lambda: execution._start(input, input_text))
 
@@ -109,6 +114,7 @@ class Execution:
         ctx = self.context
         return {
             "version": 1, "seed": self.seed, "log": list(self._log), "max_events": self.max_events,
+            "max_payload": self.max_payload,
             "context": [ctx.execution_arn, ctx.execution_name, ctx.state_machine_arn, ctx.state_machine_name,
                         ctx.start_time, ctx.role_arn, ctx.redrive_count],
         }
@@ -129,6 +135,7 @@ class Execution:
         first = log[0]  # ["start", input, now] or ["start", input, now, input_text]
         execution, _ = cls.start(machine, first[1], context, first[2], snapshot["seed"],
                                  max_events=snapshot.get("max_events", MAX_HISTORY_EVENTS),
+                                 max_payload=snapshot.get("max_payload", D.MAX_PAYLOAD_BYTES),
                                  input_text=first[3] if len(first) > 3 else None)
         for entry in log[1:]:
             if entry[0] == "input":
@@ -350,7 +357,7 @@ class Execution:
             output, assigned = self._outputs(frame, state, result)
         except StatesError as e:
             return self._fail_state(frame, state, e.error, self._cause(frame, state, e))
-        if D.payload_too_large(output):
+        if self.max_payload is not None and D.payload_too_large(output, self.max_payload):
             self._exceed_data_limit(frame, state)
         if assigned:
             frame.own_vars = {**frame.own_vars, **assigned}
@@ -695,7 +702,8 @@ class Execution:
         if info is None:
             return  # a late report for a task that timed out or was cancelled
         frame = info.frame
-        if isinstance(inp, C.TaskSucceeded) and D.payload_too_large(inp.output):
+        if (isinstance(inp, C.TaskSucceeded) and self.max_payload is not None
+                and D.payload_too_large(inp.output, self.max_payload)):
             # an oversized task result is a task failure (catchable); AWS names the resource:
             # the function ARN of a Lambda resource, the service of an integration ('lambda')
             name = info.command.resource if info.lambda_ else info.resource_type
