@@ -127,7 +127,9 @@ class Engine:
 
     def launch(self, record: ExecutionRecord, machine: Any, input_value: Any, context: C.ExecutionContext) -> Live:
         """Start a new execution: its first events are stored before any command is acted on."""
-        execution, step = self.interpreter.start(machine, input_value, context, self.clock.now(), seed_of(record.arn))
+        # the client's input text as sent: AWS records it verbatim in ExecutionStarted
+        execution, step = self.interpreter.start(machine, input_value, context, self.clock.now(), seed_of(record.arn),
+                                                 input_text=record.input)
         events = [self.interpreter.to_aws(e) for e in step.events]
         _add_version(events, record)
         record = self._finish_record(record, step)

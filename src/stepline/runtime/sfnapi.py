@@ -164,7 +164,7 @@ class StepFunctionsApi:
         from stepline.asl.validate import aws_result
 
         return aws_result(_required(q, "definition"), severity=q.get("severity") or "ERROR",
-                          max_results=q.get("maxResults") or 0)
+                          max_results=q.get("maxResults") or 0, machine_type=q.get("type") or "STANDARD")
 
     def op_DescribeStateMachineForExecution(self, q: dict[str, Any]) -> dict[str, Any]:
         r = self.service.execution(_required(q, "executionArn"))
