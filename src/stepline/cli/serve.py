@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     host = args.host or config.server.host
     port = config.server.port if args.port is None else args.port
     check_binding(host, bool(config.server.access_keys))
-    from stepline.server.background import listening_socket
+    from stepline.server.background import Server, listening_socket
 
     try:
         sock = listening_socket(host, port)
@@ -56,5 +56,5 @@ def run(args: argparse.Namespace) -> int:
     render.err.print(f"stepline serving on {url}  data: {config.data_dir}  auth: {mode}", markup=False)
     render.err.print(f"clients: --endpoint-url / endpoint_url={url}; for StartSyncExecution also "
                      "AWS_DISABLE_HOST_PREFIX_INJECTION=true", markup=False)
-    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
+    Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
     return render.OK

@@ -158,7 +158,17 @@ def create_app(config: Config, *, runtime: Any = None, statements: Any = None, f
         athena.rest_route(targets[athena.TARGET][1], authenticate, redact),
     ], lifespan=lifespan)
     app.state.services = services
+    app.state.release_waiters = lambda: _release_waiters(services)
     return app
+
+
+def _release_waiters(services: Services) -> None:
+    """Answer open long polls (GetActivityTask) now: the server waits for open requests before it
+    shuts down, and a poll would hold it for up to a minute."""
+    engine = getattr(getattr(services.runtime, "service", None), "engine", None)
+    activities = getattr(getattr(engine, "integrations", None), "activities", None)
+    if activities is not None:
+        activities.close()
 
 
 def _start(services: Services) -> None:

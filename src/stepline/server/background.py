@@ -22,6 +22,20 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+class Server(uvicorn.Server):
+    """uvicorn's server that first answers the app's long polls when asked to exit (Ctrl-C, stop)."""
+
+    def handle_exit(self, sig: int, frame: object) -> None:
+        release_waiters(self.config.app)
+        super().handle_exit(sig, frame)
+
+
+def release_waiters(app: object) -> None:
+    release = getattr(getattr(app, "state", None), "release_waiters", None)
+    if callable(release):
+        release()
+
+
 class BackgroundServer:
     """Example::
 
@@ -33,7 +47,7 @@ class BackgroundServer:
         self.sock = listening_socket(host, port)
         self.port = self.sock.getsockname()[1]
         self.url = f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+        self.server = Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
     def start(self, timeout: float = 30.0) -> str:
@@ -46,6 +60,7 @@ class BackgroundServer:
         return self.url
 
     def stop(self) -> None:
+        release_waiters(self.server.config.app)
         self.server.should_exit = True
         self.thread.join(timeout=30)
         self.sock.close()
