@@ -327,3 +327,19 @@ def test_a_data_dir_from_before_aliases_is_migrated(tmp_path, serve_project):
             "stateMachineVersionArn"] == f"{arn}:2"
     finally:
         server.stop()
+
+
+def test_a_nested_sync_execution_through_an_alias_names_version_and_alias(sfn):
+    child = sfn.create_state_machine(name="kid", definition=machine("v1"), roleArn=ROLE, publish=True)
+    alias = sfn.create_state_machine_alias(name="live", routingConfiguration=[
+        {"stateMachineVersionArn": child["stateMachineVersionArn"], "weight": 100}])["stateMachineAliasArn"]
+    parent = sfn.create_state_machine(name="mom", roleArn=ROLE, definition=json.dumps({
+        "StartAt": "Run", "States": {"Run": {
+            "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+            "Parameters": {"StateMachineArn": alias, "Input": {}}, "End": True}}}))["stateMachineArn"]
+    done = wait_done(sfn, sfn.start_execution(stateMachineArn=parent)["executionArn"])
+    assert done["status"] == "SUCCEEDED", done
+    output = json.loads(done["output"])
+    assert output["StateMachineAliasArn"] == alias
+    assert output["StateMachineVersionArn"] == child["stateMachineVersionArn"]
+    assert output["Output"] == {"v": "v1"}

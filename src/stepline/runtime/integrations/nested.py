@@ -74,6 +74,8 @@ def describe_output(record: ExecutionRecord, parsed: bool) -> dict[str, Any]:
         out["RedriveStatusReason"] = reason
     if record.version_arn is not None:
         out["StateMachineVersionArn"] = record.version_arn
+    if getattr(record, "alias_arn", None) is not None:
+        out["StateMachineAliasArn"] = record.alias_arn
     if record.status == "SUCCEEDED":
         out["Output"] = json.loads(record.output) if parsed and record.output is not None else record.output
         out["OutputDetails"] = {"Included": True}
