@@ -105,7 +105,20 @@ Command = RunTask | StartTimer | CancelTask | CancelTimer | ReadItems | WriteRes
 
 @dataclass(frozen=True, slots=True)
 class TaskStarted:
+    """The task began; for an activity, when a worker took it (``worker_name``: GetActivityTask's
+    workerName, recorded in ActivityStarted)."""
+
     task_id: str
+    worker_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskScheduleFailed:
+    """The task could not be scheduled (an activity that does not exist): the state fails."""
+
+    task_id: str
+    error: str
+    cause: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,8 +177,19 @@ class ResultsWritten:
     cause: str | None = None
 
 
-Input = (TaskStarted | TaskSubmitted | TaskSucceeded | TaskFailed | TaskHeartbeat | TimerFired | StopRequested
-         | ItemsRead | ResultsWritten)
+@dataclass(frozen=True, slots=True)
+class MapRunUpdated:
+    """UpdateMapRun on a running Distributed Map: the new limits (None: unchanged) take effect at once
+    (a larger MaxConcurrency launches more iterations now) and, being an input, survive a restart."""
+
+    map_run_arn: str
+    max_concurrency: int | None = None
+    tolerated_failure_count: int | None = None
+    tolerated_failure_percentage: float | None = None
+
+
+Input = (TaskStarted | TaskScheduleFailed | TaskSubmitted | TaskSucceeded | TaskFailed | TaskHeartbeat | TimerFired
+         | StopRequested | ItemsRead | ResultsWritten | MapRunUpdated)
 
 
 @dataclass(slots=True)

@@ -310,6 +310,23 @@ def on_lake_io(ex: Execution, inp: C.ItemsRead | C.ResultsWritten) -> None:
     fill(ex, fanout)
 
 
+def on_map_run_updated(ex: Execution, inp: C.MapRunUpdated) -> None:
+    """UpdateMapRun: the run's new limits apply from now on; a higher MaxConcurrency (or 0, no
+    limit) launches the iterations it allows at once. AWS records no event for it."""
+    run = next((r for r in ex._map_runs.values() if r.arn == inp.map_run_arn), None)
+    if run is None:
+        return  # the run has ended
+    fanout = run.fanout
+    if inp.max_concurrency is not None:
+        fanout.limit = int(inp.max_concurrency)
+    if inp.tolerated_failure_count is not None:
+        fanout.tolerated_count = int(inp.tolerated_failure_count)
+    if inp.tolerated_failure_percentage is not None:
+        fanout.tolerated_pct = float(inp.tolerated_failure_percentage)
+    if run.pending is None:
+        fill(ex, fanout)
+
+
 def _io_id(command: C.ReadItems | C.WriteResults) -> str:
     return command.read_id if isinstance(command, C.ReadItems) else command.write_id
 

@@ -16,6 +16,7 @@ _MEMBER_BY_SUFFIX = (("StateEntered", "stateEnteredEventDetails"), ("StateExited
 _NO_DETAILS = frozenset({
     "ParallelStateStarted", "ParallelStateSucceeded", "ParallelStateFailed", "ParallelStateAborted",
     "MapStateSucceeded", "MapStateFailed", "MapStateAborted", "LambdaFunctionStarted", "WaitStateAborted",
+    "MapRunSucceeded", "MapRunAborted",  # the botocore model has no details member for them
 })
 
 

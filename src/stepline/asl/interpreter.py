@@ -25,8 +25,8 @@ from stepline.asl.model import Catcher, State, StateMachine
 from stepline.asl.retry import delay, find_catcher, find_retrier
 
 _INPUT_TYPES = {cls.__name__: cls for cls in (
-    C.TaskStarted, C.TaskSubmitted, C.TaskSucceeded, C.TaskFailed, C.TaskHeartbeat, C.TimerFired, C.StopRequested,
-    C.ItemsRead, C.ResultsWritten)}
+    C.TaskStarted, C.TaskScheduleFailed, C.TaskSubmitted, C.TaskSucceeded, C.TaskFailed, C.TaskHeartbeat, C.TimerFired,
+    C.StopRequested, C.ItemsRead, C.ResultsWritten, C.MapRunUpdated)}
 # A Wait longer than a signed 32-bit number of seconds (about 24855 days) fails the state.
 _MAX_WAIT_SECONDS = 2**31 - 1
 
@@ -602,6 +602,10 @@ class Execution:
             self._emit(frame, "LambdaFunctionScheduled", {"resource": resource, "input": params,
                                                           "timeoutInSeconds": _int(timeout),
                                                           "taskCredentials": credentials})
+        elif kind == "activity":  # an activity ARN: Activity* events, as AWS records them
+            self._emit(frame, "ActivityScheduled", {"resource": resource, "input": params,
+                                                    "timeoutInSeconds": _int(timeout),
+                                                    "heartbeatInSeconds": _int(heartbeat)})
         else:
             self._emit(frame, "TaskScheduled", {
                 "resourceType": kind, "resource": name, "region": self._region, "parameters": params,
@@ -698,6 +702,10 @@ class Execution:
             from stepline.asl import fanout as F
             F.on_lake_io(self, inp)
             return
+        if isinstance(inp, C.MapRunUpdated):
+            from stepline.asl import fanout as F
+            F.on_map_run_updated(self, inp)
+            return
         info = self._tasks.get(inp.task_id)
         if info is None:
             return  # a late report for a task that timed out or was cancelled
@@ -708,9 +716,12 @@ class Execution:
             # the function ARN of a Lambda resource, the service of an integration ('lambda')
             name = info.command.resource if info.lambda_ else info.resource_type
             inp = C.TaskFailed(inp.task_id, errors.DATA_LIMIT_EXCEEDED, D.data_limit_cause(name))
+        activity = info.resource_type == "activity"
         if isinstance(inp, C.TaskStarted):
             if info.lambda_:
                 self._emit(frame, "LambdaFunctionStarted", None)
+            elif activity:  # AWS records ActivityStarted with empty details when the worker gave no name
+                self._emit(frame, "ActivityStarted", {"workerName": inp.worker_name})
             else:
                 self._emit(frame, "TaskStarted", {"resourceType": info.resource_type, "resource": info.resource})
         elif isinstance(inp, C.TaskSubmitted):
@@ -724,6 +735,8 @@ class Execution:
             self._close_task(info)
             if info.lambda_:
                 self._emit(frame, "LambdaFunctionSucceeded", {"output": inp.output})
+            elif activity:
+                self._emit(frame, "ActivitySucceeded", {"output": inp.output})
             else:
                 self._emit(frame, "TaskSucceeded", {"resourceType": info.resource_type, "resource": info.resource,
                                                     "output": inp.output})
@@ -732,10 +745,26 @@ class Execution:
             self._close_task(info)
             if info.lambda_:
                 self._emit(frame, "LambdaFunctionFailed", {"error": inp.error, "cause": inp.cause})
+            elif activity:
+                self._emit(frame, "ActivityFailed", {"error": inp.error, "cause": inp.cause})
             else:
                 self._emit(frame, "TaskFailed", {"resourceType": info.resource_type, "resource": info.resource,
                                                  "error": inp.error, "cause": inp.cause})
             self._ready.append((frame, "fail", inp.error, inp.cause))
+        elif isinstance(inp, C.TaskScheduleFailed):
+            self._close_task(info)
+            if info.lambda_:
+                self._emit(frame, "LambdaFunctionScheduleFailed", {"error": inp.error, "cause": inp.cause})
+            elif activity:
+                self._emit(frame, "ActivityScheduleFailed", {"error": inp.error, "cause": inp.cause})
+            else:
+                self._emit(frame, "TaskStartFailed", {"resourceType": info.resource_type, "resource": info.resource,
+                                                      "error": inp.error, "cause": inp.cause})
+            cause = inp.cause or ""
+            if inp.error == errors.RUNTIME:  # AWS names the state, as for its other runtime failures
+                cause = (f"An error occurred while executing the state '{frame.state}' "
+                         f"(entered at the event id #{frame.entered_event}). {cause}")
+            self._ready.append((frame, "fail", inp.error, cause))
 
     def _due_task_timers(self) -> list[str]:
         """Armed task timeout/heartbeat timers due by now, in the order they would fire."""
@@ -774,8 +803,9 @@ class Execution:
             self._close_task(info)
             self._commands.append(C.CancelTask(extra))
             error = errors.TIMEOUT  # AWS records a missed heartbeat as States.Timeout too
-            kind_name = "LambdaFunctionTimedOut" if info.lambda_ else "TaskTimedOut"
-            data = {"error": error, "cause": None} if info.lambda_ else {
+            kind_name = "LambdaFunctionTimedOut" if info.lambda_ else \
+                "ActivityTimedOut" if info.resource_type == "activity" else "TaskTimedOut"
+            data = {"error": error, "cause": None} if info.lambda_ or info.resource_type == "activity" else {
                 "resourceType": info.resource_type, "resource": info.resource, "error": error, "cause": None}
             self._emit(frame, kind_name, data)
             self._ready.append((frame, "fail", error, ""))  # a catcher sees "Cause": ""
