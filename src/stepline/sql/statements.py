@@ -10,7 +10,7 @@ from typing import Any
 import pyarrow as pa
 
 from stepline.errors import SteplineError
-from stepline.sql import catalog
+from stepline.sql import catalog, explain
 from stepline.sql.backends.base import Column
 from stepline.sql.extensions import ExtensionResult, Extensions, SystemSources
 from stepline.sql.sessions import SessionState
@@ -259,6 +259,8 @@ class Run:
         elif desc:
             out.columns = self.conn.columns(cur)
             out.table = self.conn.fetch_arrow(cur)
+            if out.table is not None and explain.is_duckdb_plan(out.columns):
+                out.columns, out.table = explain.as_query_plan(out.table)
             out.rowcount = 0 if out.table is None else out.table.num_rows
         else:
             out.rowcount = getattr(cur, "rowcount", -1) if cur is not None else -1

@@ -299,6 +299,9 @@ def _explain(source: str, dialect: str, search_path: tuple[str, ...]) -> Transla
     # EXPLAIN [VERBOSE] <statement>: the backend's own plan of the translated statement.
     m = re.match(r"\s*EXPLAIN\s+(VERBOSE\s+)?", strip_leading_comments(source), re.I)
     inner_source = strip_leading_comments(source)[m.end() if m else 0 :]
+    if inner_source.lstrip().startswith("("):  # EXPLAIN (ANALYZE, BUFFERS, ...) is PostgreSQL's
+        raise TranslationError('syntax error at or near "(": Redshift takes EXPLAIN [VERBOSE] <query>, '
+                               "without PostgreSQL's parenthesised options")
     inner = _translate_one(inner_source, dialect, search_path)
     if inner.sql is None or inner.kind not in ("query", "dml"):
         raise _unsupported(f"EXPLAIN of {' '.join(leading_words(inner_source, 1)).upper()}")

@@ -41,7 +41,7 @@ _HIDDEN = f"'{SCHEMA}', 'information_schema', 'pg_catalog'"
 _PG_TYPES = {"integer": "int4", "bigint": "int8", "smallint": "int2", "character varying": "varchar",
              "character": "bpchar", "numeric": "numeric", "real": "float4", "double precision": "float8",
              "boolean": "bool", "date": "date", "timestamp without time zone": "timestamp",
-             "timestamp with time zone": "timestamptz", "text": "text", "json": "super", "jsonb": "super",
+             "timestamp with time zone": "timestamptz", "text": "varchar", "json": "super", "jsonb": "super",
              "bytea": "varbyte", "time without time zone": "time", "time with time zone": "timetz"}
 _TABLE_TYPES = {"BASE TABLE": "TABLE", "VIEW": "VIEW", "LOCAL TEMPORARY": "LOCAL TEMPORARY",
                 "FOREIGN": "EXTERNAL TABLE"}

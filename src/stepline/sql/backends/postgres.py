@@ -13,7 +13,7 @@ from stepline.sql.backends.base import Column
 
 # type OID -> Redshift type name (https://docs.aws.amazon.com/redshift/latest/dg/c_Supported_data_types.html)
 _OIDS = {
-    16: "bool", 17: "varbyte", 18: "char", 19: "name", 20: "int8", 21: "int2", 23: "int4", 25: "text",
+    16: "bool", 17: "varbyte", 18: "char", 19: "name", 20: "int8", 21: "int2", 23: "int4", 25: "varchar",
     26: "oid", 114: "super", 3802: "super", 700: "float4", 701: "float8", 1042: "bpchar",
     1043: "varchar", 1082: "date", 1083: "time", 1114: "timestamp", 1184: "timestamptz",
     1186: "interval", 1266: "timetz", 1700: "numeric", 2950: "varchar",
