@@ -71,7 +71,7 @@ def test_a_worker_completes_the_task(sfn):
     done = wait_done(sfn, ex)
     assert done["status"] == "SUCCEEDED" and json.loads(done["output"]) == {"done": "a1"}
     types = [e["type"] for e in sfn.get_execution_history(executionArn=ex)["events"]]
-    assert types.index("TaskScheduled") < types.index("TaskStarted") < types.index("TaskSucceeded")
+    assert types.index("ActivityScheduled") < types.index("ActivityStarted") < types.index("ActivitySucceeded")
     # the token is spent
     assert error_of(sfn.send_task_success, taskToken=task["taskToken"], output="{}")[0] == "TaskTimedOut"
 
@@ -111,9 +111,9 @@ def test_a_stopped_execution_takes_its_task_off_the_queue(sfn):
     activity = sfn.create_activity(name="queue")["activityArn"]
     machine = task_machine(sfn, "queued", activity)
     first = sfn.start_execution(stateMachineArn=machine, name="first", input='{"job": 1}')["executionArn"]
-    wait_for_event(sfn, first, "TaskScheduled")
+    wait_for_event(sfn, first, "ActivityScheduled")
     second = sfn.start_execution(stateMachineArn=machine, name="second", input='{"job": 2}')["executionArn"]
-    wait_for_event(sfn, second, "TaskScheduled")
+    wait_for_event(sfn, second, "ActivityScheduled")
     sfn.stop_execution(executionArn=first)
     task = sfn.get_activity_task(activityArn=activity)
     assert json.loads(task["input"])["job"] == 2
@@ -164,7 +164,7 @@ def test_a_queued_activity_task_survives_a_restart(serve_project, tmp_path):
         activity = sfn.create_activity(name="durable")["activityArn"]
         machine = task_machine(sfn, "durable-machine", activity)
         ex = sfn.start_execution(stateMachineArn=machine, input='{"job": "kept"}')["executionArn"]
-        wait_for_event(sfn, ex, "TaskScheduled")
+        wait_for_event(sfn, ex, "ActivityScheduled")
     finally:
         server.stop()
     server, sfn = serve(config)

@@ -786,7 +786,8 @@ class MapRuns:
         self.store.put_resource("map_run", arn, doc)
 
     def reattach(self, live: Live) -> None:
-        """After a restart: follow the execution's running map runs again (and re-apply UpdateMapRun)."""
+        """After a restart: follow the execution's running map runs again (an UpdateMapRun is in the
+        execution's log, replayed with it)."""
         for doc in self.of_execution(live.record.arn):
             if doc["status"] != "RUNNING":
                 continue
@@ -796,8 +797,6 @@ class MapRuns:
                 with self._lock:
                     self._live[doc["mapRunArn"]] = (live, run)
                     self._by_event[(live.record.arn, doc.get("startedEventId", 0))] = doc["mapRunArn"]
-                if doc.get("updated"):
-                    _apply_settings(run, doc["settings"])
 
     def describe(self, arn: str) -> dict[str, Any]:
         _map_run_parts(arn)
@@ -808,6 +807,8 @@ class MapRuns:
             entry = self._live.get(arn)
         if doc["status"] == "RUNNING" and entry is not None:
             doc["counts"] = _run_counts(entry[1], "RUNNING")
+        if doc["status"] == "RUNNING" and entry is not None and not doc.get("updated"):
+            # once updated, the stored settings are the newest (the run gets them through the engine)
             fanout = entry[1].fanout
             doc["settings"] = {"maxConcurrency": fanout.limit or 0,
                                "toleratedFailureCount": fanout.tolerated_count or 0,
@@ -857,20 +858,9 @@ class MapRuns:
         stored = self.store.get_resource("map_run", arn) or doc
         stored.update(settings=settings, updated=True)
         self.store.put_resource("map_run", arn, stored)
-        with self._lock:
-            entry = self._live.get(arn)
-        if entry is not None:
-            run = entry[1]
-            self.engine.call_soon(lambda: _apply_settings(run, settings))
-
-
-def _apply_settings(run: Any, settings: dict[str, Any]) -> None:
-    """UpdateMapRun on the interpreter's run: a new MaxConcurrency is used when the next iteration
-    ends (iterations are launched as others end); the tolerated failures at the next failure."""
-    fanout = run.fanout
-    fanout.limit = int(settings["maxConcurrency"])
-    fanout.tolerated_count = int(settings["toleratedFailureCount"])
-    fanout.tolerated_pct = float(settings["toleratedFailurePercentage"])
+        # an input of the execution: in its log (kept across a restart), applied at once
+        self.engine.submit(doc["executionArn"], C.MapRunUpdated(
+            arn, max_concurrency, tolerated_count, None if tolerated_pct is None else float(tolerated_pct)))
 
 
 def _counts(total: int, *, pending: int = 0, running: int = 0, succeeded: int = 0, failed: int = 0,

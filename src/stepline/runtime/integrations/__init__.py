@@ -89,6 +89,7 @@ class Integrations:
         self.nested.service = service
         self.glue.config = self.athena.config = service.config
         self.item_reader.data_dir = service.config.data_dir
+        self.activities.exists = lambda arn: service.store.get_resource("activity", arn) is not None
 
     def run(self, task: C.RunTask, ctx: Any) -> None:
         resource = parse_resource(task.resource)

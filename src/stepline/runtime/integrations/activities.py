@@ -45,6 +45,7 @@ def task_token(execution_arn: str, task_id: str) -> str:
 class Activities:
     def __init__(self, callbacks: Any) -> None:
         self.callbacks = callbacks
+        self.exists: Any = None  # activity ARN -> bool, set by Integrations.bind
         self._lock = threading.Condition()
         self._queues: dict[str, deque[_Queued]] = {}
         self._closed = False
@@ -53,6 +54,11 @@ class Activities:
 
     def run(self, task: C.RunTask, ctx: Any, resource: Any) -> None:
         activity_arn = resource.arn
+        if self.exists is not None and not self.exists(activity_arn):
+            # the state fails with States.Runtime (ActivityScheduleFailed in the history)
+            ctx.report(C.TaskScheduleFailed(task.task_id, "States.Runtime",
+                                            f"The activity {activity_arn} does not exist."))
+            return
         token = task_token(ctx.record.arn, task.task_id)
         self.callbacks.register(replace(task, task_token=token), ctx)
         text = json.dumps(task.parameters, separators=(",", ":"), ensure_ascii=False)
@@ -83,7 +89,7 @@ class Activities:
                 queue = self._queues.get(activity_arn)
                 if queue:
                     item = queue.popleft()
-                    item.ctx.report(C.TaskStarted(item.task_id))
+                    item.ctx.report(C.TaskStarted(item.task_id, worker_name))  # ActivityStarted's workerName
                     return item
                 left = deadline - time.monotonic()
                 if left <= 0 or self._closed:
