@@ -800,11 +800,11 @@ class MapRuns:
 
     def describe(self, arn: str) -> dict[str, Any]:
         _map_run_parts(arn)
-        doc = self.store.get_resource("map_run", arn)
+        with self._lock:  # the document and the live run together: a run's end updates both under the lock
+            doc = self.store.get_resource("map_run", arn)
+            entry = self._live.get(arn)
         if doc is None:
             raise ResourceNotFound(f"Map Run Does Not Exist: '{arn}'")
-        with self._lock:
-            entry = self._live.get(arn)
         if doc["status"] == "RUNNING" and entry is not None:
             doc["counts"] = _run_counts(entry[1], "RUNNING")
         if doc["status"] == "RUNNING" and entry is not None and not doc.get("updated"):
