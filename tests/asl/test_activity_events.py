@@ -263,3 +263,15 @@ def test_an_update_for_a_finished_run_is_ignored():
     _feed(execution, events, C.TaskSucceeded(only.task_id, 1), T0 + 1)
     late = execution.advance(C.MapRunUpdated(_map_run_arn(events), max_concurrency=5), T0 + 2)
     assert late.events == [] and late.commands == []
+
+
+def test_a_task_taken_again_after_a_restart_records_one_started_event():
+    execution, step, events = _start(_machine())
+    task = _task(step)
+    _feed(execution, events, C.TaskStarted(task.task_id, "before-restart"), T0 + 1)
+    restored = Execution.restore(_machine(), execution.snapshot())
+    rest: list[dict[str, Any]] = []
+    _feed(restored, rest, C.TaskStarted(task.task_id, "after-restart"), T0 + 2)  # queued again, taken again
+    assert rest == []
+    _feed(restored, rest, C.TaskSucceeded(task.task_id, {}), T0 + 3)
+    assert [e["type"] for e in rest] == ["ActivitySucceeded", "TaskStateExited", "ExecutionSucceeded"]

@@ -561,6 +561,7 @@ def _cancel_within(ex: Execution, ids: set[int]) -> None:
         if _within(info.frame, ids):
             info.frame.done = True
             del ex._tasks[task_id]
+            ex._started.discard(task_id)
             ex._commands.append(C.CancelTask(task_id))
             for timer in (info.timeout_timer, info.heartbeat_timer):
                 ex._disarm(timer)

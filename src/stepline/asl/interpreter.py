@@ -73,6 +73,7 @@ class Execution:
         self._frame_seq = 0
         self._timer_seq = 0
         self._tasks: dict[str, TaskInfo] = {}
+        self._started: set[str] = set()  # tasks in flight whose Started event is recorded
         self._timers: dict[str, tuple[str, Frame | None, float, Any]] = {}
         self._map_runs: dict[int, Any] = {}  # Distributed Map runs by frame id (fanout.MapRun)
         self._region = (context.execution_arn.split(":") + [""] * 4)[3] or "us-east-1"
@@ -527,6 +528,7 @@ class Execution:
         for timer_id in list(self._timers):
             self._commands.append(C.CancelTimer(timer_id))
         self._tasks.clear()
+        self._started.clear()
         self._timers.clear()
         self._map_runs.clear()
         self._ready.clear()
@@ -718,6 +720,9 @@ class Execution:
             inp = C.TaskFailed(inp.task_id, errors.DATA_LIMIT_EXCEEDED, D.data_limit_cause(name))
         activity = info.resource_type == "activity"
         if isinstance(inp, C.TaskStarted):
+            if inp.task_id in self._started:
+                return  # re-issued after a restart (an activity task queued again): started once
+            self._started.add(inp.task_id)
             if info.lambda_:
                 self._emit(frame, "LambdaFunctionStarted", None)
             elif activity:  # AWS records ActivityStarted with empty details when the worker gave no name
@@ -775,6 +780,7 @@ class Execution:
 
     def _close_task(self, info: TaskInfo) -> None:
         self._tasks.pop(info.command.task_id, None)
+        self._started.discard(info.command.task_id)
         self._disarm(info.timeout_timer)
         self._disarm(info.heartbeat_timer)
 
