@@ -8,13 +8,11 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-import boto3
+import e2e_helpers
 import pytest
-from botocore.config import Config as BotoConfig
 
 from stepline.config import Config, load_config
 from stepline.parameters import secret_suffix
-from stepline.server.app import create_app
 from stepline.server.background import BackgroundServer
 
 HANDLERS = Path(__file__).parent / "seed_handlers"
@@ -92,9 +90,7 @@ class Running:
     secret_value: str = SECRET_VALUE
 
     def client(self, service: str, **kw):
-        return boto3.client(service, endpoint_url=self.url, region_name="us-east-1",
-                            aws_access_key_id=kw.pop("key", "x"), aws_secret_access_key=kw.pop("secret", "y"),
-                            config=BotoConfig(retries={"max_attempts": 1}, read_timeout=120), **kw)
+        return e2e_helpers.client(self.url, service, **kw)
 
 
 def write_project(root: Path, extra: str = "") -> Path:
@@ -105,19 +101,11 @@ def write_project(root: Path, extra: str = "") -> Path:
     return root / "stepline.toml"
 
 
-def start(config: Config) -> BackgroundServer:
-    app = create_app(config)
-    server = BackgroundServer(app)
-    app.state.services.functions.endpoint_url = server.url
-    server.start()
-    return server
-
-
 @pytest.fixture
 def serve_project(tmp_path, monkeypatch):
     """``serve_project(extra_toml="") -> Running``: the seed project plus ``extra_toml``, served
-    until the test ends. (Test modules use fixtures only: a ``conftest`` import would clash with
-    other directories' conftest modules in one session.)"""
+    until the test ends. (Test modules use fixtures and ``e2e_helpers``: a ``conftest`` import would
+    clash with other directories' conftest modules in one session.)"""
     monkeypatch.setenv("E2E_REDSHIFT_SECRET", SECRET_VALUE)
     monkeypatch.setenv("E2E_DB_PASSWORD", "pw-from-env-123")
     servers: list[BackgroundServer] = []
@@ -126,7 +114,7 @@ def serve_project(tmp_path, monkeypatch):
         root = tmp_path / f"project{len(servers)}"
         path = write_project(root, extra)
         config = load_config(path, data_dir=str(root / "data"))
-        servers.append(start(config))
+        servers.append(e2e_helpers.serve(config))
         return Running(servers[-1].url, config, root)
 
     yield serve
@@ -137,3 +125,9 @@ def serve_project(tmp_path, monkeypatch):
 @pytest.fixture
 def stepline_server(serve_project) -> Running:
     return serve_project()
+
+
+@pytest.fixture
+def sfn(stepline_server):
+    """A ``stepfunctions`` client of the seed project's server."""
+    return stepline_server.client("stepfunctions")

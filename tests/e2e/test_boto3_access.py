@@ -5,9 +5,8 @@ each see exactly their columns and rows; ``SELECT *`` is denied to both."""
 
 from __future__ import annotations
 
-import time
-
 from botocore.exceptions import ClientError
+from e2e_helpers import finish_statement
 
 ADMIN = {"ClusterIdentifier": "local", "Database": "dev"}
 COLUMNS = ("nodokjdi", "tgldokjdi", "sup_name", "dept_name", "group_kalbe", "namacab", "city", "kodecab", "amount")
@@ -48,18 +47,9 @@ ATTACH RLS POLICY policy_supplier_2 ON klb_rs.sales_consolidate TO ROLE supplier
 ALTER TABLE klb_rs.sales_consolidate row level security on;"""
 
 
-def finish(rsd, statement_id: str, limit: float = 60) -> dict:
-    deadline = time.monotonic() + limit
-    while True:
-        d = rsd.describe_statement(Id=statement_id)
-        if d["Status"] in ("FINISHED", "FAILED", "ABORTED") or time.monotonic() > deadline:
-            return d
-        time.sleep(0.05)
-
-
 def run(rsd, sql: str, **target) -> dict:
     r = rsd.execute_statement(Sql=sql, **(target or ADMIN))
-    d = finish(rsd, r["Id"])
+    d = finish_statement(rsd, r["Id"])
     d["SessionId"] = r.get("SessionId") or target.get("SessionId")
     return d
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 
-ROLE = "arn:aws:iam::123456789012:role/stepline"
+from e2e_helpers import ROLE
 
 
 def test_execution_started_keeps_the_input_text_verbatim(stepline_server):

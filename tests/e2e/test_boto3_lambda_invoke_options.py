@@ -10,8 +10,8 @@ import time
 
 import pytest
 from botocore.exceptions import ClientError
+from e2e_helpers import ROLE
 
-ROLE = "arn:aws:iam::123456789012:role/stepline"
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:ctx"
 EXTRA = '''
 [functions.ctx]

@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 import time
 
-ROLE = "arn:aws:iam::123456789012:role/stepline"
+from e2e_helpers import ROLE
+
 CHILD = {"StartAt": "Work", "States": {"Work": {"Type": "Pass", "Parameters": {"doubled.$": "States.MathAdd($.n, $.n)"},
                                                 "End": True}}}
 FAILING_CHILD = {"StartAt": "No", "States": {"No": {"Type": "Fail", "Error": "ChildRefused", "Cause": "not today"}}}

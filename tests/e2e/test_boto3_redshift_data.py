@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 import uuid
 
 import pytest
 from botocore.exceptions import ClientError
+from e2e_helpers import finish_statement
 
 TARGET = {"ClusterIdentifier": "local", "Database": "dev", "DbUser": "awsuser"}
-
-
-def finish(rsd, statement_id: str, limit: float = 60) -> dict:
-    deadline = time.monotonic() + limit
-    while True:
-        d = rsd.describe_statement(Id=statement_id)
-        if d["Status"] in ("FINISHED", "FAILED", "ABORTED") or time.monotonic() > deadline:
-            return d
-        time.sleep(0.05)
 
 
 def test_execute_describe_and_typed_result(stepline_server):
     rsd = stepline_server.client("redshift-data")
     r = rsd.execute_statement(Sql="select 42 as n, 'x' as s, 1.5::float8 as d, null as z", **TARGET)
     assert isinstance(r["CreatedAt"], dt.datetime) and r["Database"] == "dev"
-    d = finish(rsd, r["Id"])
+    d = finish_statement(rsd, r["Id"])
     assert d["Status"] == "FINISHED" and d["HasResultSet"] is True and d["ResultRows"] == 1
     result = rsd.get_statement_result(Id=r["Id"])
     assert [c["name"] for c in result["ColumnMetadata"]] == ["n", "s", "d", "z"]
@@ -35,7 +26,7 @@ def test_execute_describe_and_typed_result(stepline_server):
 def test_result_pagination_through_the_paginator(stepline_server):
     rsd = stepline_server.client("redshift-data")
     sid = rsd.execute_statement(Sql="select * from range(0, 2500) as t(i)", **TARGET)["Id"]
-    assert finish(rsd, sid)["Status"] == "FINISHED"
+    assert finish_statement(rsd, sid)["Status"] == "FINISHED"
     records = [r for page in rsd.get_paginator("get_statement_result").paginate(Id=sid) for r in page["Records"]]
     assert len(records) == 2500
 
@@ -43,7 +34,7 @@ def test_result_pagination_through_the_paginator(stepline_server):
 def test_failed_statement_reports_its_error(stepline_server):
     rsd = stepline_server.client("redshift-data")
     sid = rsd.execute_statement(Sql="select * from no_such_table_here", **TARGET)["Id"]
-    d = finish(rsd, sid)
+    d = finish_statement(rsd, sid)
     assert d["Status"] == "FAILED" and "no_such_table_here" in d["Error"]
 
 
@@ -57,6 +48,6 @@ def test_unknown_statement_is_resource_not_found(stepline_server):
 def test_list_statements_sees_what_was_run(stepline_server):
     rsd = stepline_server.client("redshift-data")
     sid = rsd.execute_statement(Sql="select 1", StatementName="listed", **TARGET)["Id"]
-    finish(rsd, sid)
+    finish_statement(rsd, sid)
     ids = [s["Id"] for s in rsd.list_statements(Status="ALL")["Statements"]]
     assert sid in ids

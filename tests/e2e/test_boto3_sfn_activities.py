@@ -6,26 +6,9 @@ from __future__ import annotations
 import json
 import threading
 import time
+from dataclasses import replace
 
-import pytest
-from botocore.exceptions import ClientError
-
-ROLE = "arn:aws:iam::123456789012:role/stepline"
-
-
-def wait_done(sfn, arn: str, limit: float = 60) -> dict:
-    deadline = time.monotonic() + limit
-    while True:
-        d = sfn.describe_execution(executionArn=arn)
-        if d["status"] != "RUNNING" or time.monotonic() > deadline:
-            return d
-        time.sleep(0.05)
-
-
-def error_of(call, **kwargs) -> tuple[str, str]:
-    with pytest.raises(ClientError) as e:
-        call(**kwargs)
-    return e.value.response["Error"]["Code"], e.value.response["Error"]["Message"]
+from e2e_helpers import ROLE, client, error_of, serve, wait_done
 
 
 def task_machine(sfn, name: str, activity_arn: str, **task: object) -> str:
@@ -33,11 +16,6 @@ def task_machine(sfn, name: str, activity_arn: str, **task: object) -> str:
         "Type": "Task", "Resource": activity_arn, "Parameters": {"job.$": "$.job", "fixed": 1}, "End": True,
         **task}}}
     return sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE)["stateMachineArn"]
-
-
-@pytest.fixture
-def sfn(stepline_server):
-    return stepline_server.client("stepfunctions")
 
 
 def test_activity_crud(sfn):
@@ -142,24 +120,9 @@ def wait_for_event(sfn, arn: str, kind: str, limit: float = 30) -> None:
 
 
 def test_a_queued_activity_task_survives_a_restart(serve_project, tmp_path):
-    from dataclasses import replace
-
-    import boto3
-    from botocore.config import Config as BotoConfig
-
-    from stepline.server.app import create_app
-    from stepline.server.background import BackgroundServer
-
-    def serve(config):
-        app = create_app(config)
-        server = BackgroundServer(app)
-        server.start()
-        return server, boto3.client("stepfunctions", endpoint_url=server.url, region_name="us-east-1",
-                                    aws_access_key_id="x", aws_secret_access_key="y",
-                                    config=BotoConfig(retries={"max_attempts": 1}, read_timeout=120))
-
     config = replace(serve_project().config, data_dir=tmp_path / "activity-data")
-    server, sfn = serve(config)
+    server = serve(config)
+    sfn = client(server.url)
     try:
         activity = sfn.create_activity(name="durable")["activityArn"]
         machine = task_machine(sfn, "durable-machine", activity)
@@ -167,7 +130,8 @@ def test_a_queued_activity_task_survives_a_restart(serve_project, tmp_path):
         wait_for_event(sfn, ex, "ActivityScheduled")
     finally:
         server.stop()
-    server, sfn = serve(config)
+    server = serve(config)
+    sfn = client(server.url)
     try:
         task = sfn.get_activity_task(activityArn=activity)
         assert json.loads(task["input"]) == {"job": "kept", "fixed": 1}

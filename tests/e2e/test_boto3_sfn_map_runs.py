@@ -6,12 +6,9 @@ Iterations are driven by an activity so the test decides when each one ends."""
 from __future__ import annotations
 
 import json
-import time
+from dataclasses import replace
 
-import pytest
-from botocore.exceptions import ClientError
-
-ROLE = "arn:aws:iam::123456789012:role/stepline"
+from e2e_helpers import ROLE, client, error_of, serve, wait_done, wait_until
 
 
 def distributed(processor_states: dict, start: str, **map_fields: object) -> str:
@@ -20,36 +17,6 @@ def distributed(processor_states: dict, start: str, **map_fields: object) -> str
         "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
                           "StartAt": start, "States": processor_states},
         "End": True}}})
-
-
-def wait_done(sfn, arn: str, limit: float = 60) -> dict:
-    deadline = time.monotonic() + limit
-    while True:
-        d = sfn.describe_execution(executionArn=arn)
-        if d["status"] != "RUNNING" or time.monotonic() > deadline:
-            return d
-        time.sleep(0.05)
-
-
-def wait_until(check, limit: float = 30):
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition never held")
-
-
-def error_of(call, **kwargs) -> tuple[str, str]:
-    with pytest.raises(ClientError) as e:
-        call(**kwargs)
-    return e.value.response["Error"]["Code"], e.value.response["Error"]["Message"]
-
-
-@pytest.fixture
-def sfn(stepline_server):
-    return stepline_server.client("stepfunctions")
 
 
 def test_a_finished_map_run_is_listed_and_counted(sfn):
@@ -144,23 +111,9 @@ def test_map_run_errors(sfn):
 
 
 def test_a_running_map_run_and_its_update_survive_a_restart(serve_project, tmp_path):
-    from dataclasses import replace
-
-    import boto3
-    from botocore.config import Config as BotoConfig
-
-    from stepline.server.app import create_app
-    from stepline.server.background import BackgroundServer
-
-    def serve(config):
-        server = BackgroundServer(create_app(config))
-        server.start()
-        return server, boto3.client("stepfunctions", endpoint_url=server.url, region_name="us-east-1",
-                                    aws_access_key_id="x", aws_secret_access_key="y",
-                                    config=BotoConfig(retries={"max_attempts": 1}, read_timeout=120))
-
     config = replace(serve_project().config, data_dir=tmp_path / "map-run-data")
-    server, sfn = serve(config)
+    server = serve(config)
+    sfn = client(server.url)
     try:
         activity = sfn.create_activity(name="item")["activityArn"]
         definition = distributed({"Work": {"Type": "Task", "Resource": activity, "End": True}}, "Work",
@@ -172,7 +125,8 @@ def test_a_running_map_run_and_its_update_survive_a_restart(serve_project, tmp_p
         sfn.update_map_run(mapRunArn=map_run, maxConcurrency=2)
     finally:
         server.stop()
-    server, sfn = serve(config)
+    server = serve(config)
+    sfn = client(server.url)
     try:
         described = sfn.describe_map_run(mapRunArn=map_run)
         assert described["status"] == "RUNNING" and described["maxConcurrency"] == 2

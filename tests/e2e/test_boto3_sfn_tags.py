@@ -4,22 +4,9 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from botocore.exceptions import ClientError
+from e2e_helpers import ROLE, error_of
 
-ROLE = "arn:aws:iam::123456789012:role/stepline"
 PASS = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
-
-
-def error_of(call, **kwargs) -> tuple[str, str]:
-    with pytest.raises(ClientError) as e:
-        call(**kwargs)
-    return e.value.response["Error"]["Code"], e.value.response["Error"]["Message"]
-
-
-@pytest.fixture
-def sfn(stepline_server):
-    return stepline_server.client("stepfunctions")
 
 
 def test_tags_on_a_state_machine(sfn):

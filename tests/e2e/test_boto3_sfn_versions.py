@@ -4,36 +4,12 @@ weighted routing, executions started through a version or an alias, and AWS's er
 from __future__ import annotations
 
 import json
-import time
 
-import pytest
-from botocore.exceptions import ClientError
-
-ROLE = "arn:aws:iam::123456789012:role/stepline"
+from e2e_helpers import ROLE, client, error_of, serve, wait_done
 
 
 def machine(tag: str) -> str:
     return json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": {"v": tag}, "End": True}}})
-
-
-def wait_done(sfn, arn: str, limit: float = 60) -> dict:
-    deadline = time.monotonic() + limit
-    while True:
-        d = sfn.describe_execution(executionArn=arn)
-        if d["status"] != "RUNNING" or time.monotonic() > deadline:
-            return d
-        time.sleep(0.05)
-
-
-def error_of(call, **kwargs) -> tuple[str, str]:
-    with pytest.raises(ClientError) as e:
-        call(**kwargs)
-    return e.value.response["Error"]["Code"], e.value.response["Error"]["Message"]
-
-
-@pytest.fixture
-def sfn(stepline_server):
-    return stepline_server.client("stepfunctions")
 
 
 def test_publish_list_describe_and_delete_versions(sfn):
@@ -226,39 +202,20 @@ def test_deleting_the_machine_deletes_its_aliases(sfn):
     assert error_of(sfn.describe_state_machine, stateMachineArn=f"{arn}:1")[0] == "StateMachineDoesNotExist"
 
 
-def _serve(config):
-    from stepline.server.app import create_app
-    from stepline.server.background import BackgroundServer
-
-    app = create_app(config)
-    server = BackgroundServer(app)
-    app.state.services.functions.endpoint_url = server.url
-    server.start()
-    return server
-
-
-def _client(url: str):
-    import boto3
-    from botocore.config import Config as BotoConfig
-
-    return boto3.client("stepfunctions", endpoint_url=url, region_name="us-east-1", aws_access_key_id="x",
-                        aws_secret_access_key="y", config=BotoConfig(retries={"max_attempts": 1}))
-
-
 def test_versions_and_aliases_survive_a_restart(serve_project, tmp_path):
     from dataclasses import replace
 
     config = replace(serve_project().config, data_dir=tmp_path / "restart-data")  # this test's own data dir
-    first = _serve(config)
+    first = serve(config)
     try:
-        sfn = _client(first.url)
+        sfn = client(first.url)
         arn, alias, ex = _versions_alias_and_execution(sfn)
     finally:
         first.stop()
 
-    second = _serve(config)  # a new server on the same data directory
+    second = serve(config)  # a new server on the same data directory
     try:
-        again = _client(second.url)
+        again = client(second.url)
         assert again.describe_state_machine_alias(stateMachineAliasArn=alias)["routingConfiguration"] == [
             {"stateMachineVersionArn": f"{arn}:1", "weight": 100}]
         assert again.list_tags_for_resource(resourceArn=arn)["tags"] == [{"key": "team", "value": "data"}]
@@ -313,9 +270,9 @@ def test_a_data_dir_from_before_aliases_is_migrated(tmp_path, serve_project):
 
     from dataclasses import replace
 
-    server = _serve(replace(config, data_dir=old_dir))
+    server = serve(replace(config, data_dir=old_dir))
     try:
-        sfn = _client(server.url)
+        sfn = client(server.url)
         assert [v["stateMachineVersionArn"] for v in sfn.list_state_machine_versions(stateMachineArn=arn)[
             "stateMachineVersions"]] == [f"{arn}:1"]
         alias = sfn.create_state_machine_alias(name="old", routingConfiguration=[

@@ -14,8 +14,8 @@ import boto3
 import pytest
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import EndpointConnectionError
+from e2e_helpers import ROLE
 
-ROLE = "arn:aws:iam::123456789012:role/stepline"
 EXPRESS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"got.$": "$.q"}, "End": True}}}
 
 

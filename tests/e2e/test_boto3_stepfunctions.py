@@ -4,24 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 
 import pytest
 from botocore.exceptions import ClientError
+from e2e_helpers import ROLE, wait_done
 
-ROLE = "arn:aws:iam::123456789012:role/stepline"
 PASSES = {"StartAt": "A", "States": {
     "A": {"Type": "Pass", "Result": {"x": 1}, "ResultPath": "$.a", "Next": "B"},
     "B": {"Type": "Pass", "End": True}}}
-
-
-def wait_done(sfn, arn: str, limit: float = 60) -> dict:
-    deadline = time.monotonic() + limit
-    while True:
-        d = sfn.describe_execution(executionArn=arn)
-        if d["status"] != "RUNNING" or time.monotonic() > deadline:
-            return d
-        time.sleep(0.05)
 
 
 def test_machine_lifecycle_and_execution_shapes(stepline_server):
