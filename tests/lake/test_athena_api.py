@@ -3,56 +3,30 @@ the Glue crawler cataloged, paged results, and Athena's errors."""
 
 from __future__ import annotations
 
-import time
-
-import boto3
 import pytest
-from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
-
-from stepline.config import load_config
-from stepline.lake.datagen import generate_sales
-from stepline.server.app import create_app
-from stepline.server.background import BackgroundServer
+from lake_helpers import client, start_server, until
 
 SALES = "s3://athena-api/raw/sales_consolidate/"
 
 
 @pytest.fixture
 def server(tmp_path):
-    (tmp_path / "stepline.toml").write_text(f'[crawlers.sales]\ndatabase = "klb_db"\ns3_targets = ["{SALES}"]\n')
-    config = load_config(tmp_path / "stepline.toml", data_dir=str(tmp_path / "data"))
-    generate_sales(SALES, data_dir=config.data_dir, rows=1500)
-    srv = BackgroundServer(create_app(config))
-    srv.start()
+    srv = start_server(tmp_path, f'[crawlers.sales]\ndatabase = "klb_db"\ns3_targets = ["{SALES}"]\n', SALES, 1500)
     yield srv
     srv.stop()
 
 
-def _client(server, service: str):
-    return boto3.client(service, endpoint_url=server.url, region_name="us-east-1", aws_access_key_id="x",
-                        aws_secret_access_key="y", config=BotoConfig(retries={"max_attempts": 1}))
-
-
-def _until(fn, done, limit: float = 60):
-    deadline = time.monotonic() + limit
-    value = fn()
-    while not done(value) and time.monotonic() < deadline:
-        time.sleep(0.1)
-        value = fn()
-    return value
-
-
 def test_query_a_crawled_table_with_boto3_athena(server):
-    glue, athena = _client(server, "glue"), _client(server, "athena")
+    glue, athena = client(server, "glue"), client(server, "athena")
     glue.start_crawler(Name="sales")
-    _until(lambda: glue.get_crawler(Name="sales")["Crawler"]["State"], lambda s: s == "READY")
+    until(lambda: glue.get_crawler(Name="sales")["Crawler"]["State"], lambda s: s == "READY")
 
     query_id = athena.start_query_execution(
         QueryString="SELECT DISTINCT kodecab FROM sales_consolidate ORDER BY kodecab",
         QueryExecutionContext={"Database": "klb_db"},
         ResultConfiguration={"OutputLocation": "s3://athena-api/results/"})["QueryExecutionId"]
-    execution = _until(lambda: athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"],
+    execution = until(lambda: athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"],
                        lambda e: e["Status"]["State"] in ("SUCCEEDED", "FAILED", "CANCELLED"))
     assert execution["Status"]["State"] == "SUCCEEDED", execution
     assert execution["Status"]["CompletionDateTime"] >= execution["Status"]["SubmissionDateTime"]
@@ -74,14 +48,14 @@ def test_query_a_crawled_table_with_boto3_athena(server):
 
 
 def test_athena_errors(server):
-    athena = _client(server, "athena")
+    athena = client(server, "athena")
     with pytest.raises(ClientError) as e:
         athena.get_query_execution(QueryExecutionId="11111111-1111-1111-1111-111111111111")
     assert e.value.response["Error"]["Code"] == "InvalidRequestException"
     assert "QueryExecution 11111111-1111-1111-1111-111111111111 was not found" in e.value.response["Error"]["Message"]
 
     query_id = athena.start_query_execution(QueryString="SELECT * FROM nowhere")["QueryExecutionId"]
-    execution = _until(lambda: athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"],
+    execution = until(lambda: athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"],
                        lambda x: x["Status"]["State"] in ("SUCCEEDED", "FAILED", "CANCELLED"))
     assert execution["Status"]["State"] == "FAILED" and "nowhere" in execution["Status"]["StateChangeReason"]
     with pytest.raises(ClientError) as e:

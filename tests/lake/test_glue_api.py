@@ -4,63 +4,27 @@ job runs (the same ones workflow tasks see) and the catalog's read side."""
 from __future__ import annotations
 
 import json
-import time
 
-import boto3
 import pytest
-from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
-
-from stepline.config import load_config
-from stepline.lake.datagen import generate_sales
-from stepline.server.app import create_app
-from stepline.server.background import BackgroundServer
+from lake_helpers import client, crawler_and_job_toml, start_server, until
 
 SALES = "s3://api-bucket/raw/sales_consolidate/"
-TOML = f'''
-[crawlers.sales]
-database = "klb_db"
-s3_targets = ["{SALES}"]
-table_prefix = "raw_"
-
-[jobs.branches]
-source = "klb_db.raw_sales_consolidate"
-target = "klb_rs.master_branch"
-columns = ["kodecab", "namacab"]
-keys = ["kodecab"]
-'''
+TOML = crawler_and_job_toml("api-bucket")
 
 
 @pytest.fixture
 def server(tmp_path):
-    (tmp_path / "stepline.toml").write_text(TOML)
-    config = load_config(tmp_path / "stepline.toml", data_dir=str(tmp_path / "data"))
-    generate_sales(SALES, data_dir=config.data_dir, rows=2000)
-    srv = BackgroundServer(create_app(config))
-    srv.start()
+    srv = start_server(tmp_path, TOML, SALES, 2000)
     yield srv
     srv.stop()
 
 
-def _client(server, service: str):
-    return boto3.client(service, endpoint_url=server.url, region_name="us-east-1", aws_access_key_id="x",
-                        aws_secret_access_key="y", config=BotoConfig(retries={"max_attempts": 1}))
-
-
-def _until(fn, done, limit: float = 60):
-    deadline = time.monotonic() + limit
-    value = fn()
-    while not done(value) and time.monotonic() < deadline:
-        time.sleep(0.1)
-        value = fn()
-    return value
-
-
 def test_crawler_catalog_and_job_runs_through_boto3(server):
-    glue = _client(server, "glue")
+    glue = client(server, "glue")
     assert glue.get_crawler(Name="sales")["Crawler"]["State"] == "READY"
     glue.start_crawler(Name="sales")
-    crawler = _until(lambda: glue.get_crawler(Name="sales")["Crawler"], lambda c: c["State"] == "READY")
+    crawler = until(lambda: glue.get_crawler(Name="sales")["Crawler"], lambda c: c["State"] == "READY")
     assert crawler["LastCrawl"]["Status"] == "SUCCEEDED", crawler
     assert crawler["Targets"]["S3Targets"][0]["Path"] == SALES and crawler["TablePrefix"] == "raw_"
 
@@ -74,41 +38,41 @@ def test_crawler_catalog_and_job_runs_through_boto3(server):
     assert parts and all(p["StorageDescriptor"]["Location"].startswith(SALES) for p in parts)
 
     run_id = glue.start_job_run(JobName="branches", Arguments={"--note": "from boto3"})["JobRunId"]
-    run = _until(lambda: glue.get_job_run(JobName="branches", RunId=run_id)["JobRun"],
+    run = until(lambda: glue.get_job_run(JobName="branches", RunId=run_id)["JobRun"],
                  lambda r: r["JobRunState"] in ("SUCCEEDED", "FAILED"))
     assert run["JobRunState"] == "SUCCEEDED", run
     assert run["Arguments"] == {"--note": "from boto3"} and run["CompletedOn"] >= run["StartedOn"]
     assert [r["Id"] for r in glue.get_job_runs(JobName="branches")["JobRuns"]] == [run_id]
     assert glue.get_job(JobName="branches")["Job"]["DefaultArguments"]["--keys"] == "kodecab"
 
-    data = _client(server, "redshift-data")
+    data = client(server, "redshift-data")
     stmt = data.execute_statement(ClusterIdentifier="local", Database="dev", DbUser="awsuser",
                                   Sql="select count(*), count(distinct kodecab) from klb_rs.master_branch")
-    _until(lambda: data.describe_statement(Id=stmt["Id"])["Status"], lambda s: s in ("FINISHED", "FAILED"))
+    until(lambda: data.describe_statement(Id=stmt["Id"])["Status"], lambda s: s in ("FINISHED", "FAILED"))
     (count, distinct), = [[next(iter(v.values())) for v in r]
                           for r in data.get_statement_result(Id=stmt["Id"])["Records"]]
     assert count == distinct and count > 1
 
 
 def test_workflow_runs_are_visible_to_the_glue_api(server):
-    sfn, glue = _client(server, "stepfunctions"), _client(server, "glue")
+    sfn, glue = client(server, "stepfunctions"), client(server, "glue")
     definition = {"StartAt": "Start", "States": {"Start": {
         "Type": "Task", "Resource": "arn:aws:states:::glue:startJobRun",
         "Parameters": {"JobName": "branches", "Arguments": {"--source": "klb_db.nope"}}, "End": True}}}
     machine = sfn.create_state_machine(name="start-job", definition=json.dumps(definition),
                                        roleArn="arn:aws:iam::123456789012:role/x")["stateMachineArn"]
     arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
-    ex = _until(lambda: sfn.describe_execution(executionArn=arn), lambda d: d["status"] != "RUNNING")
+    ex = until(lambda: sfn.describe_execution(executionArn=arn), lambda d: d["status"] != "RUNNING")
     assert ex["status"] == "SUCCEEDED", ex
     run_id = json.loads(ex["output"])["JobRunId"]
-    run = _until(lambda: glue.get_job_run(JobName="branches", RunId=run_id)["JobRun"],
+    run = until(lambda: glue.get_job_run(JobName="branches", RunId=run_id)["JobRun"],
                  lambda r: r["JobRunState"] in ("SUCCEEDED", "FAILED"))
     assert run["JobRunState"] == "FAILED"
     assert "'klb_db.nope' is neither a catalog table nor a warehouse table" in run["ErrorMessage"]
 
 
 def test_glue_errors_as_aws_names_them(server):
-    glue = _client(server, "glue")
+    glue = client(server, "glue")
     cases = [
         (lambda: glue.start_crawler(Name="nope"), "EntityNotFoundException", "Crawler with name nope does not exist"),
         (lambda: glue.get_crawler(Name="nope"), "EntityNotFoundException",

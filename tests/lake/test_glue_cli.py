@@ -3,36 +3,16 @@ stepline.toml run from the command line, on a real data directory and DuckDB war
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import duckdb
 import pytest
+from lake_helpers import crawler_and_job_toml, run_cli
 
-from stepline.lake import cli
 from stepline.lake.datagen import generate_sales
 from stepline.lake.paths import LakeError
 
-TOML = '''
-[crawlers.sales]
-database = "klb_db"
-s3_targets = ["s3://cli-bucket/raw/sales_consolidate/"]
-table_prefix = "raw_"
-
-[jobs.branches]
-source = "klb_db.raw_sales_consolidate"
-target = "klb_rs.master_branch"
-columns = ["kodecab", "namacab"]
-keys = ["kodecab"]
-'''
-
-
-def _run(argv, capsys):
-    p = argparse.ArgumentParser()
-    cli.register(p.add_subparsers())
-    args = p.parse_args(argv)
-    code = args.handler(args)
-    return code, capsys.readouterr().out
+TOML = crawler_and_job_toml("cli-bucket")
 
 
 @pytest.fixture
@@ -43,14 +23,14 @@ def project(tmp_path):
 
 
 def test_configured_crawler_and_job_from_the_cli(project, tmp_path, capsys):
-    code, out = _run(["crawl", "--crawler", "sales", "--json", *project], capsys)
+    code, out = run_cli(["crawl", "--crawler", "sales", "--json", *project], capsys)
     reports = json.loads(out)
     assert code == 0 and [(r["database"], r["table"], r["record_count"]) for r in reports] == [
         ("klb_db", "raw_sales_consolidate", 1200)]
-    code, out = _run(["load", "--job", "branches", *project], capsys)
+    code, out = run_cli(["load", "--job", "branches", *project], capsys)
     assert code == 0 and "klb_rs.master_branch:" in out and "(table created)" in out
     # a flag overrides the job's setting for this run: keys from the job, columns narrowed
-    code, out = _run(["load", "--job", "branches", "--columns", "kodecab", "--json", *project], capsys)
+    code, out = run_cli(["load", "--job", "branches", "--columns", "kodecab", "--json", *project], capsys)
     again = json.loads(out)
     assert again["created"] is False and again["inserted"] == 0 and again["updated"] == again["source_rows"] > 1
     con = duckdb.connect(str(tmp_path / "data" / "warehouse.duckdb"))
@@ -63,12 +43,12 @@ def test_configured_crawler_and_job_from_the_cli(project, tmp_path, capsys):
 
 def test_cli_names_what_is_missing(project, capsys):
     with pytest.raises(LakeError, match="no crawler 'nope' in \\[crawlers\\] of the configuration \\(known: sales\\)"):
-        _run(["crawl", "--crawler", "nope", *project], capsys)
+        run_cli(["crawl", "--crawler", "nope", *project], capsys)
     with pytest.raises(LakeError, match="crawl --crawler takes its targets and database from stepline.toml"):
-        _run(["crawl", "s3://x/y/", "--crawler", "sales", *project], capsys)
+        run_cli(["crawl", "s3://x/y/", "--crawler", "sales", *project], capsys)
     with pytest.raises(LakeError, match="crawl needs an s3:// location and --database"):
-        _run(["crawl", "s3://x/y/", *project], capsys)
+        run_cli(["crawl", "s3://x/y/", *project], capsys)
     with pytest.raises(LakeError, match="no job 'nope' in \\[jobs\\] of the configuration \\(known: branches\\)"):
-        _run(["load", "--job", "nope", *project], capsys)
+        run_cli(["load", "--job", "nope", *project], capsys)
     with pytest.raises(LakeError, match="load needs --source and --target"):
-        _run(["load", "--source", "a.b", *project], capsys)
+        run_cli(["load", "--source", "a.b", *project], capsys)

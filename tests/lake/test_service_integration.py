@@ -2,38 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import duckdb
+from lake_helpers import ROLE, DataApiClient
 
 from stepline.clock import VirtualClock
 from stepline.config import Config
 from stepline.lake import Catalog, crawl, expose_catalog, generate_sales, lake_extensions, load_errors
-from stepline.sql.dataapi import DataApi
 from stepline.sql.service import StatementService
-
-ROLE = "arn:aws:iam::123456789012:role/myspectrum_role"
-
-
-class _Api:
-    def __init__(self, config: Config) -> None:
-        self.service = StatementService(config, VirtualClock(), extensions=lake_extensions())
-        self.api = DataApi(self.service)
-
-    def run(self, sql: str) -> dict[str, Any]:
-        sid = self.api.call("ExecuteStatement", {"Sql": sql, "ClusterIdentifier": "c", "Database": "dev"})["Id"]
-        self.service.wait(sid, 120)
-        return self.api.call("DescribeStatement", {"Id": sid})
-
-    def ok(self, sql: str) -> dict[str, Any]:
-        d = self.run(sql)
-        assert d["Status"] == "FINISHED", d.get("Error")
-        return d
-
-    def value(self, sql: str) -> Any:
-        d = self.ok(sql)
-        (kind, v), = self.api.call("GetStatementResult", {"Id": d["Id"]})["Records"][0][0].items()
-        return v
 
 
 def test_workshop_loading_through_the_data_api(tmp_path):
@@ -43,7 +18,7 @@ def test_workshop_loading_through_the_data_api(tmp_path):
     conn = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
     expose_catalog(conn, Catalog(tmp_path))
     conn.close()
-    api = _Api(config)
+    api = DataApiClient(StatementService(config, VirtualClock(), extensions=lake_extensions()))
     try:
         assert api.value('SELECT count(*) FROM "klb_db"."sales_consolidate"') == 5000
         api.ok("""CREATE TABLE "klb_db"."sales_consolidate_parquet"

@@ -2,46 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
+from lake_helpers import ROLE, DataApiClient
 
 from stepline.config import Config
 from stepline.lake import crawl
 from stepline.warehouse import statement_service
 
-ROLE = "arn:aws:iam::123456789012:role/myspectrum_role"
-
-
-class _Client:
-    def __init__(self, config: Config) -> None:
-        self.service = statement_service(config)
-        from stepline.sql.dataapi import DataApi
-
-        self.api = DataApi(self.service)
-
-    def run(self, sql: str) -> dict[str, Any]:
-        sid = self.api.call("ExecuteStatement", {"Sql": sql, "ClusterIdentifier": "c", "Database": "dev"})["Id"]
-        self.service.wait(sid, 120)
-        return self.api.call("DescribeStatement", {"Id": sid})
-
-    def ok(self, sql: str) -> dict[str, Any]:
-        d = self.run(sql)
-        assert d["Status"] == "FINISHED", d.get("Error")
-        return d
-
-    def rows(self, sql: str) -> list[dict[str, Any]]:
-        d = self.ok(sql)
-        res = self.api.call("GetStatementResult", {"Id": d["Id"]})
-        names = [c["name"] for c in res["ColumnMetadata"]]
-        return [{n: next(iter(v.values())) for n, v in zip(names, rec, strict=True)} for rec in res["Records"]]
-
 
 @pytest.fixture
 def client(tmp_path):
-    c = _Client(Config(data_dir=tmp_path))
+    c = DataApiClient(statement_service(Config(data_dir=tmp_path)))
     yield c
-    c.service.close()
+    c.close()
 
 
 def _write(tmp_path, key: str, text: str) -> None:
