@@ -50,3 +50,12 @@ def pg_schema(pg_server_dsn: str):
     yield pg_server_dsn, schema
     with psycopg.connect(pg_server_dsn, autocommit=True) as conn:
         conn.execute(f'drop schema if exists "{schema}" cascade')
+
+
+@pytest.fixture
+def pg_warehouse(pg_schema):
+    """A PostgreSQL ``WarehouseConfig`` whose connections work in ``pg_schema`` (their search_path)."""
+    from stepline.config import WarehouseConfig
+
+    dsn, schema = pg_schema
+    return WarehouseConfig(backend="postgres", dsn=f"{dsn}?options=-csearch_path%3D{schema}")

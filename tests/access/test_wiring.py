@@ -5,6 +5,7 @@ PostgreSQL under SET ROLE)."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -80,10 +81,10 @@ def duck(tmp_path: Path) -> Iterator[Wired]:
 
 
 @pytest.fixture
-def pg(tmp_path: Path, pg_schema: tuple[str, str]) -> Iterator[Wired]:
+def pg(tmp_path: Path, pg_schema: tuple[str, str], pg_warehouse: WarehouseConfig) -> Iterator[Wired]:
     dsn, schema = pg_schema
     prefix = f"w{uuid.uuid4().hex[:8]}_"
-    wh = WarehouseConfig(backend="postgres", dsn=f"{dsn}?options=-csearch_path%3D{schema}", clusters=("local",))
+    wh = dataclasses.replace(pg_warehouse, clusters=("local",))
     w = Wired(_config(tmp_path, wh), pg_prefix=prefix)
     w.schema = schema  # type: ignore[attr-defined]
     for sql in SETUP:

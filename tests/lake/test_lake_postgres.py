@@ -4,61 +4,23 @@ service and the Data API, against the real server (an isolated schema of the ``t
 from __future__ import annotations
 
 import gzip
-from typing import Any
 
 import duckdb
 import psycopg
 import pytest
+from lake_helpers import ROLE, DataApiClient
 
-from stepline.config import Config, WarehouseConfig
+from stepline.config import Config
 from stepline.lake import Catalog, crawl, generate_sales, load_errors
 from stepline.lake.paths import lake_path
-from stepline.sql.dataapi import DataApi
 from stepline.warehouse import statement_service
-
-ROLE = "arn:aws:iam::123456789012:role/myspectrum_role"
-
-
-class _Client:
-    def __init__(self, config: Config) -> None:
-        self.service = statement_service(config)
-        self.api = DataApi(self.service)
-
-    def run(self, sql: str) -> dict[str, Any]:
-        sid = self.api.call("ExecuteStatement", {"Sql": sql, "ClusterIdentifier": "c", "Database": "dev"})["Id"]
-        self.service.wait(sid, 120)
-        return self.api.call("DescribeStatement", {"Id": sid})
-
-    def ok(self, sql: str) -> dict[str, Any]:
-        d = self.run(sql)
-        assert d["Status"] == "FINISHED", d.get("Error")
-        return d
-
-    def failed(self, sql: str) -> str:
-        d = self.run(sql)
-        assert d["Status"] == "FAILED", d
-        return d["Error"]
-
-    def rows(self, sql: str) -> list[dict[str, Any]]:
-        d = self.ok(sql)
-        res = self.api.call("GetStatementResult", {"Id": d["Id"]})
-        names = [c["name"] for c in res["ColumnMetadata"]]
-        return [{n: None if v.get("isNull") else next(iter(v.values())) for n, v in zip(names, rec, strict=True)}
-                for rec in res["Records"]]
-
-    def value(self, sql: str) -> Any:
-        (row,) = self.rows(sql)
-        (v,) = row.values()
-        return v
 
 
 @pytest.fixture
-def pg(pg_schema, tmp_path):
-    dsn, schema = pg_schema
-    wh = WarehouseConfig(backend="postgres", dsn=f"{dsn}?options=-csearch_path%3D{schema}")
-    c = _Client(Config(data_dir=tmp_path, warehouses=(wh,)))
+def pg(pg_warehouse, tmp_path):
+    c = DataApiClient(statement_service(Config(data_dir=tmp_path, warehouses=(pg_warehouse,))))
     yield c
-    c.service.close()
+    c.close()
 
 
 @pytest.fixture

@@ -19,8 +19,7 @@ BACKENDS = ["duckdb", "postgres"]
 
 def make_config(backend: str, tmp_path: Path, request: pytest.FixtureRequest, **extra: Any) -> Config:
     if backend == "postgres":
-        dsn, schema = request.getfixturevalue("pg_schema")
-        wh = WarehouseConfig(backend="postgres", dsn=f"{dsn}?options=-csearch_path%3D{schema}")
+        wh = request.getfixturevalue("pg_warehouse")
     else:
         wh = WarehouseConfig()
     wh_extra = {k: extra.pop(k) for k in list(extra) if k in ("max_active_statements", "max_sessions")}
