@@ -4,7 +4,8 @@ and waiting for executions and Data API statements by polling the real server.""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -33,6 +34,17 @@ def serve(config: Config) -> BackgroundServer:
     app.state.services.functions.endpoint_url = server.url
     server.start()
     return server
+
+
+@contextmanager
+def served(config: Config) -> Iterator[Any]:
+    """A ``stepfunctions`` client of a server for ``config``, stopped on leaving the block: serving the
+    same data directory twice in a row is a restart."""
+    server = serve(config)
+    try:
+        yield client(server.url)
+    finally:
+        server.stop()
 
 
 def wait_done(sfn: Any, arn: str, limit: float = 60) -> dict:

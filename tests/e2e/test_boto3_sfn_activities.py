@@ -8,7 +8,7 @@ import threading
 import time
 from dataclasses import replace
 
-from e2e_helpers import ROLE, client, error_of, serve, wait_done
+from e2e_helpers import ROLE, error_of, served, wait_done
 
 
 def task_machine(sfn, name: str, activity_arn: str, **task: object) -> str:
@@ -121,22 +121,14 @@ def wait_for_event(sfn, arn: str, kind: str, limit: float = 30) -> None:
 
 def test_a_queued_activity_task_survives_a_restart(serve_project, tmp_path):
     config = replace(serve_project().config, data_dir=tmp_path / "activity-data")
-    server = serve(config)
-    sfn = client(server.url)
-    try:
+    with served(config) as sfn:
         activity = sfn.create_activity(name="durable")["activityArn"]
         machine = task_machine(sfn, "durable-machine", activity)
         ex = sfn.start_execution(stateMachineArn=machine, input='{"job": "kept"}')["executionArn"]
         wait_for_event(sfn, ex, "ActivityScheduled")
-    finally:
-        server.stop()
-    server = serve(config)
-    sfn = client(server.url)
-    try:
+    with served(config) as sfn:
         task = sfn.get_activity_task(activityArn=activity)
         assert json.loads(task["input"]) == {"job": "kept", "fixed": 1}
         sfn.send_task_success(taskToken=task["taskToken"], output='{"after": "restart"}')
         done = wait_done(sfn, ex)
         assert done["status"] == "SUCCEEDED" and json.loads(done["output"]) == {"after": "restart"}
-    finally:
-        server.stop()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from e2e_helpers import ROLE, client, error_of, serve, wait_done, wait_until
+from e2e_helpers import ROLE, error_of, served, wait_done, wait_until
 
 
 def distributed(processor_states: dict, start: str, **map_fields: object) -> str:
@@ -112,9 +112,7 @@ def test_map_run_errors(sfn):
 
 def test_a_running_map_run_and_its_update_survive_a_restart(serve_project, tmp_path):
     config = replace(serve_project().config, data_dir=tmp_path / "map-run-data")
-    server = serve(config)
-    sfn = client(server.url)
-    try:
+    with served(config) as sfn:
         activity = sfn.create_activity(name="item")["activityArn"]
         definition = distributed({"Work": {"Type": "Task", "Resource": activity, "End": True}}, "Work",
                                  MaxConcurrency=1)
@@ -123,11 +121,7 @@ def test_a_running_map_run_and_its_update_survive_a_restart(serve_project, tmp_p
         ex = sfn.start_execution(stateMachineArn=machine, input="[1, 2, 3, 4]")["executionArn"]
         map_run = wait_until(lambda: sfn.list_map_runs(executionArn=ex)["mapRuns"])[0]["mapRunArn"]
         sfn.update_map_run(mapRunArn=map_run, maxConcurrency=2)
-    finally:
-        server.stop()
-    server = serve(config)
-    sfn = client(server.url)
-    try:
+    with served(config) as sfn:
         described = sfn.describe_map_run(mapRunArn=map_run)
         assert described["status"] == "RUNNING" and described["maxConcurrency"] == 2
         first = sfn.get_activity_task(activityArn=activity)  # the iteration in flight, queued again
@@ -142,5 +136,3 @@ def test_a_running_map_run_and_its_update_survive_a_restart(serve_project, tmp_p
         assert wait_done(sfn, ex)["status"] == "SUCCEEDED"
         counts = sfn.describe_map_run(mapRunArn=map_run)["executionCounts"]
         assert (counts["succeeded"], counts["total"]) == (4, 4)
-    finally:
-        server.stop()

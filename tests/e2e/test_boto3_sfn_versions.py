@@ -4,8 +4,9 @@ weighted routing, executions started through a version or an alias, and AWS's er
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
-from e2e_helpers import ROLE, client, error_of, serve, wait_done
+from e2e_helpers import ROLE, error_of, served, wait_done
 
 
 def machine(tag: str) -> str:
@@ -203,19 +204,11 @@ def test_deleting_the_machine_deletes_its_aliases(sfn):
 
 
 def test_versions_and_aliases_survive_a_restart(serve_project, tmp_path):
-    from dataclasses import replace
-
     config = replace(serve_project().config, data_dir=tmp_path / "restart-data")  # this test's own data dir
-    first = serve(config)
-    try:
-        sfn = client(first.url)
+    with served(config) as sfn:
         arn, alias, ex = _versions_alias_and_execution(sfn)
-    finally:
-        first.stop()
 
-    second = serve(config)  # a new server on the same data directory
-    try:
-        again = client(second.url)
+    with served(config) as again:  # a new server on the same data directory
         assert again.describe_state_machine_alias(stateMachineAliasArn=alias)["routingConfiguration"] == [
             {"stateMachineVersionArn": f"{arn}:1", "weight": 100}]
         assert again.list_tags_for_resource(resourceArn=arn)["tags"] == [{"key": "team", "value": "data"}]
@@ -224,8 +217,6 @@ def test_versions_and_aliases_survive_a_restart(serve_project, tmp_path):
         again.update_state_machine(stateMachineArn=arn, definition=machine("three"))
         # version 2 was deleted before the restart: its number is still not reused
         assert again.publish_state_machine_version(stateMachineArn=arn)["stateMachineVersionArn"] == f"{arn}:3"
-    finally:
-        second.stop()
 
 
 def _versions_alias_and_execution(sfn) -> tuple[str, str, str]:
@@ -268,11 +259,7 @@ def test_a_data_dir_from_before_aliases_is_migrated(tmp_path, serve_project):
     db.commit()
     db.close()
 
-    from dataclasses import replace
-
-    server = serve(replace(config, data_dir=old_dir))
-    try:
-        sfn = client(server.url)
+    with served(replace(config, data_dir=old_dir)) as sfn:
         assert [v["stateMachineVersionArn"] for v in sfn.list_state_machine_versions(stateMachineArn=arn)[
             "stateMachineVersions"]] == [f"{arn}:1"]
         alias = sfn.create_state_machine_alias(name="old", routingConfiguration=[
@@ -282,8 +269,6 @@ def test_a_data_dir_from_before_aliases_is_migrated(tmp_path, serve_project):
         sfn.update_state_machine(stateMachineArn=arn, definition=machine("new"), publish=True)
         assert sfn.list_state_machine_versions(stateMachineArn=arn)["stateMachineVersions"][0][
             "stateMachineVersionArn"] == f"{arn}:2"
-    finally:
-        server.stop()
 
 
 def test_a_nested_sync_execution_through_an_alias_names_version_and_alias(sfn):
