@@ -23,7 +23,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from stepline.lake.copy_convert import Column, conversion_stages, fit_bytes, reject_reason, target_columns
+from stepline.lake.copy_convert import (
+    Column,
+    conversion_stages,
+    fit_bytes,
+    reader_nulls,
+    reject_reason,
+    target_columns,
+)
 from stepline.lake.copy_files import Source, has_blank_line, place_rejects, prepare_files, records
 from stepline.lake.copy_options import CopyOptions, parse_copy
 from stepline.lake.load_error_log import Reject, load_error_rows, load_errors, record_rejects
@@ -160,13 +167,15 @@ def _scan(o: CopyOptions, files: list[str], target: list[Column], *, tag: str | 
     else:
         spec = "{" + ", ".join(f"'r{i}': 'VARCHAR'" for i in range(len(target))) + "}"
         quote = sql_literal(o.quote if o.csv_quotes else "")
-        # a null string no field can hold: NULL AS is applied by the conversion, so that a field
-        # FILLRECORD adds (NULL) and one matching the marker stay apart
+        # NULL AS read as NULL by the reader where it can be; else a null string no field can hold,
+        # and the conversion applies NULL AS (so that a field FILLRECORD adds and the marker stay apart)
+        nulls = reader_nulls(o)
+        null = sql_literal(o.null_as if nulls else _NO_NULL)
         rejects = (f"store_rejects = true, rejects_table = '{tag}_errors', rejects_scan = '{tag}_scans'"
                    if tag else "ignore_errors = true")
         source = (f"read_csv({listing}, columns = {spec}, header = false, skip = {o.ignoreheader}, "
                   f"delim = {sql_literal(o.delimiter)}, quote = {quote}, escape = {quote}, auto_detect = false, "
-                  f"nullstr = {sql_literal(_NO_NULL)}, allow_quoted_nulls = false, "
+                  f"nullstr = {null}, allow_quoted_nulls = {str(nulls).lower()}, "
                   f"null_padding = {str(o.fillrecord).lower()}, compression = {'gzip' if o.gzip else 'auto'}, "
                   f"{rejects}, strict_mode = true, hive_partitioning = false, filename = false)")
         fields = ", ".join(f"r{i}" for i in range(len(target)))
@@ -179,7 +188,7 @@ _NO_NULL = "\x1fstepline:no-null\x1f"
 
 def _copy_text(ctx: ExtensionContext, reader: Any, o: CopyOptions, files: list[str], target: list[Column],
                sink: Sink) -> ExtensionResult:
-    """One pass converts and loads the rows that convert; the rows read are counted, and only when
+    """One pass converts and loads the rows that convert, and counts those that do not; only when
     some did not load are the files read again, record by record, to say which and why. A COPY with
     more rejects than MAXERROR fails, and its transaction takes the loaded rows back."""
     with tempfile.TemporaryDirectory(prefix="stepline-copy-") as work:
@@ -192,10 +201,19 @@ def _copy_sources(ctx: ExtensionContext, reader: Any, o: CopyOptions, how: CopyO
     """``how``: the options the files to read (``Source.read``) are read with."""
     backend = ctx.dialect
     files = [s.read for s in sources]
-    tag = f"stepline_copy_{int(time.time() * 1000) % 10**9}" if how.format == "csv" else None
+    stem = f"stepline_copy_{int(time.time() * 1000) % 10**9}"
+    tag = stem if how.format == "csv" else None
     relation, values, first = conversion_stages(_scan(how, files, target, tag=tag, numbered=False), target, how, backend)
     ctx.check_cancelled()
-    loaded = sink(f"SELECT {', '.join(values)} FROM {relation} WHERE ({first}) IS NULL")
+    # the rows that do not convert are counted as the load passes them over: each takes a number
+    # from a sequence (a CASE evaluates its ELSE for those rows only), so that the rows read are
+    # known without reading the files again
+    counter = f"{stem}_unconverted"
+    reader.execute(f"CREATE TEMP SEQUENCE {counter} START 1")
+    loaded = sink(f"SELECT {', '.join(values)} FROM {relation} "
+                  f"WHERE CASE WHEN ({first}) IS NULL THEN true ELSE nextval('{counter}') < 0 END")
+    skipped = _count(reader.execute(f"SELECT nextval('{counter}') - 1"))
+    reader.execute(f"DROP SEQUENCE {counter}")
     refused: dict[str, list[tuple]] = {}
     if tag:
         for path, *rest in reader.execute(
@@ -205,19 +223,12 @@ def _copy_sources(ctx: ExtensionContext, reader: Any, o: CopyOptions, how: CopyO
             refused.setdefault(str(path), []).append(tuple(rest))
         _drop_rejects(reader, tag)
     ctx.check_cancelled()
-    # every pass keeps the reader's rejects aside the same way, so that all skip the same records; the
-    # count uses every field, or the reader would not decode (and validate) them
-    recount = f"{tag}_n" if tag else None
-    every = ", ".join(f"r{i}" for i in range(len(target)))
-    read = _count(reader.execute(
-        f"SELECT count(concat({every})) FROM {_scan(how, files, target, tag=recount, numbered=False)}"))
-    _drop_rejects(reader, recount)
     rejects: list[Reject] = []
     unconverted = 0
     for source in sources:
         f = source.read
         bad: list[tuple] = []
-        if read != loaded:  # some rows did not convert: find them, numbered as read
+        if skipped:  # some rows did not convert: find them, numbered as read
             ctx.check_cancelled()
             numbered = f"{tag}_f" if tag else None
             rel, _, first_f = conversion_stages(_scan(how, [f], target, tag=numbered, numbered=True), target, how, backend)
@@ -229,8 +240,8 @@ def _copy_sources(ctx: ExtensionContext, reader: Any, o: CopyOptions, how: CopyO
         name = _s3_name(ctx, source.path)
         found = _file_rejects(name, f, how, target, bad, refused.get(f, []), by_record=source.starts is not None)
         rejects += place_rejects(name, source, o, found)
-    if read - loaded != unconverted:  # never drop a row without saying so
-        raise LakeError(f"Load into table '{o.table[-1]}' failed: {read} record(s) read, {loaded} loaded and "
+    if skipped != unconverted:  # never drop a row without saying so
+        raise LakeError(f"Load into table '{o.table[-1]}' failed: {loaded + skipped} record(s) read, {loaded} loaded and "
                         f"{unconverted} rejected do not add up")
     if rejects:
         record_rejects(ctx, o.table, rejects)

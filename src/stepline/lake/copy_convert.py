@@ -137,22 +137,41 @@ _TRUE = "('t', 'true', 'y', 'yes', '1', 'on')"
 _FALSE = "('f', 'false', 'n', 'no', '0', 'off')"
 
 
+def reader_nulls(o: CopyOptions) -> bool:
+    """Whether DuckDB's reader gives NULL for a field equal to NULL AS (its ``nullstr``, quoted or
+    not, as the conversion compares them), and for no other field. Not with FILLRECORD, whose added
+    fields are NULL too but load by their column's rules, nor for a marker DuckDB refuses (one
+    holding the delimiter or the quote); then the reader gives every field as text."""
+    return (o.format == "csv" and not o.fillrecord and o.delimiter not in o.null_as
+            and not (o.csv_quotes and o.quote in o.null_as))
+
+
+# A blank field of these types never converts, so its test for blankness (a regular expression)
+# waits until the field has failed to convert: most fields never pay for it.
+_BLANK_FAILS = ("int2", "int4", "int8", "numeric", "float4", "float8")
+
+
 def _clean(col: Column, raw: str, o: CopyOptions) -> str:
     """The field's text after the empty/blank/NULL AS rules, NULL when it loads as NULL. ``raw`` is
-    NULL only for a field FILLRECORD added (text) or a JSON null or missing key."""
+    NULL for the NULL AS marker when ``reader_nulls``; otherwise only for a field FILLRECORD added
+    (text) or a JSON null or missing key."""
     text = o.format == "csv"
-    marker = f" WHEN {raw} = {sql_literal(o.null_as)} THEN NULL" if text else ""
+    nulls = reader_nulls(o)
+    rules = [f"WHEN {raw} = {sql_literal(o.null_as)} THEN NULL"] if text and not nulls else []
     if not col.character:  # empty and blank fields of other types always load as NULL
-        return f"CASE WHEN {raw} IS NULL THEN NULL{marker} WHEN regexp_full_match({raw}, {_BLANK}) THEN NULL ELSE {raw} END"
+        if col.kind not in _BLANK_FAILS:
+            rules.append(f"WHEN regexp_full_match({raw}, {_BLANK}) THEN NULL")
+        return f"CASE {' '.join(rules)} ELSE {raw} END" if rules else raw
     # FILLRECORD fills a VARCHAR with a zero-length string (NULL with EMPTYASNULL or NULL AS ''), a CHAR with NULL
-    missing = "''" if text and col.kind == "varchar" and not o.emptyasnull and o.null_as != "" else "NULL"
-    rules = f"CASE WHEN {raw} IS NULL THEN {missing}{marker}"
+    missing = "''" if text and not nulls and col.kind == "varchar" and not o.emptyasnull and o.null_as != "" else "NULL"
+    if missing != "NULL":
+        rules.insert(0, f"WHEN {raw} IS NULL THEN {missing}")
     if o.emptyasnull:
-        rules += f" WHEN {raw} = '' THEN NULL"
+        rules.append(f"WHEN {raw} = '' THEN NULL")
     if o.blanksasnull:
-        rules += rf" WHEN regexp_full_match({raw}, '\s+') THEN NULL"  # empty fields are EMPTYASNULL's
+        rules.append(rf"WHEN regexp_full_match({raw}, '\s+') THEN NULL")  # empty fields are EMPTYASNULL's
     kept = f"rtrim({raw})" if o.trimblanks and col.kind == "varchar" else raw
-    return f"{rules} ELSE {kept} END"
+    return f"CASE {' '.join(rules)} ELSE {kept} END" if rules else kept
 
 
 def _typed(col: Column, v: str, o: CopyOptions, backend: str) -> str:
@@ -220,6 +239,8 @@ def _failed(col: Column, v: str, value: str, o: CopyOptions) -> str:
         return f"coalesce(strlen({v}) > {col.length}, false)"
     if o.acceptanydate and col.kind in ("date", "timestamp", "timestamptz"):
         return "false"  # ACCEPTANYDATE: a date that does not match loads as NULL
+    if col.kind in _BLANK_FAILS:
+        return f"({value} IS NULL AND {v} IS NOT NULL AND NOT regexp_full_match({v}, {_BLANK}))"
     return f"({v} IS NOT NULL AND {value} IS NULL)"
 
 
