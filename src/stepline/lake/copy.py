@@ -20,6 +20,7 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -210,8 +211,13 @@ def _copy_sources(ctx: ExtensionContext, reader: Any, o: CopyOptions, how: CopyO
     # known without reading the files again
     counter = f"{stem}_unconverted"
     reader.execute(f"CREATE TEMP SEQUENCE {counter} START 1")
-    loaded = sink(f"SELECT {', '.join(values)} FROM {relation} "
-                  f"WHERE CASE WHEN ({first}) IS NULL THEN true ELSE nextval('{counter}') < 0 END")
+    # DuckDB's reader passes over blank lines, which Redshift rejects: the files are searched for
+    # them while the load runs (it leaves the interpreter free)
+    with ThreadPoolExecutor(1) as pool:
+        blank_lines = pool.map(lambda f: _blank_lines(f, how, target), files)
+        loaded = sink(f"SELECT {', '.join(values)} FROM {relation} "
+                      f"WHERE CASE WHEN ({first}) IS NULL THEN true ELSE nextval('{counter}') < 0 END")
+        blanks = dict(zip(files, blank_lines, strict=True))
     skipped = _count(reader.execute(f"SELECT nextval('{counter}') - 1"))
     reader.execute(f"DROP SEQUENCE {counter}")
     refused: dict[str, list[tuple]] = {}
@@ -238,7 +244,8 @@ def _copy_sources(ctx: ExtensionContext, reader: Any, o: CopyOptions, how: CopyO
             _drop_rejects(reader, numbered)
             unconverted += len(bad)
         name = _s3_name(ctx, source.path)
-        found = _file_rejects(name, f, how, target, bad, refused.get(f, []), by_record=source.starts is not None)
+        found = _file_rejects(name, f, how, target, bad, refused.get(f, []), blanks[f],
+                              by_record=source.starts is not None)
         rejects += place_rejects(name, source, o, found)
     if skipped != unconverted:  # never drop a row without saying so
         raise LakeError(f"Load into table '{o.table[-1]}' failed: {loaded + skipped} record(s) read, {loaded} loaded and "
@@ -271,15 +278,21 @@ def _drop_rejects(reader: Any, tag: str | None) -> None:
         reader.execute(f"DROP TABLE IF EXISTS {tag}_scans")
 
 
+def _blank_lines(path: str, o: CopyOptions, target: list[Column]) -> bool:
+    """Whether the file has blank lines that are rejects ("Delimiter not found"): not with
+    IGNOREBLANKLINES, nor when a record has one field (it needs no delimiter)."""
+    return not o.ignoreblanklines and len(target) > 1 and o.format == "csv" and has_blank_line(path, o)
+
+
 def _file_rejects(name: str, path: str, o: CopyOptions, target: list[Column], bad: list[tuple],
-                  structural: list[tuple], *, by_record: bool = False) -> list[Reject]:
+                  structural: list[tuple], blanks: bool, *, by_record: bool = False) -> list[Reject]:
     """The file's rejects: ``bad`` rows (ordinal, index of the first rejected field, raw fields) that
     did not convert, ``structural`` records the reader refused (numbered by record, the header's
-    lines included), and blank lines. ``by_record``: rejects carry the record's number, not its line."""
+    lines included), and, when ``blanks`` (the file has some), blank lines. ``by_record``: rejects
+    carry the record's number, not its line."""
     refused: dict[int, tuple] = {}
     for number, col, kind, raw, message in structural:
         refused.setdefault(int(number), (col, kind, raw, message))  # the reader reports each missing field
-    blanks = not o.ignoreblanklines and len(target) > 1 and o.format == "csv" and has_blank_line(path, o)
     if not (bad or refused or blanks):
         return []
     wanted = {int(r[0]): r for r in bad}
