@@ -10,6 +10,12 @@ invalid UTF-8, blank lines), are written to the durable load error log read by S
 (``load_errors``) with Redshift's error codes. More rejects than MAXERROR (default 0) fail the
 COPY; the handler runs in the statement's transaction, so the target is left as it was.
 Options this warehouse cannot honour fail the COPY with an error naming them.
+
+When every row converts, the files are read once: the load counts the rows it passes over, and
+only when there are some are the files read again to say which and why. This module runs the
+command; ``copy_options`` parses it, ``copy_convert`` holds the conversion SQL and the reasons
+for rejects, ``copy_files`` the Python-side reading and rewriting of the files, and
+``load_error_log`` the STL_LOAD_ERRORS log.
 https://docs.aws.amazon.com/redshift/latest/dg/r_COPY.html
 https://docs.aws.amazon.com/redshift/latest/dg/copy-parameters-data-conversion.html
 https://docs.aws.amazon.com/redshift/latest/dg/r_Load_Error_Reference.html

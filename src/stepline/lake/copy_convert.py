@@ -26,8 +26,6 @@ AUTO_TIMES = ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M:%S %p", "%Y/%m/%d %H:%M:%S", 
 
 
 @dataclass(frozen=True, slots=True)
-
-
 class Column:
     """A target column as COPY converts into it."""
 

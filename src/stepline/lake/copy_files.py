@@ -22,8 +22,6 @@ PREPARED_NULL = "\x1fstepline:null\x1f"  # a NULL field in a rewritten delimited
 
 
 @dataclass(slots=True)
-
-
 class Source:
     path: str  # the file in the lake (STL_LOAD_ERRORS names it)
     read: str  # the file DuckDB reads: ``path``, or its rewritten copy

@@ -21,8 +21,6 @@ _TEXT_ONLY = ("delimiter", "ignoreheader", "null_as", "emptyasnull", "blanksasnu
 
 
 @dataclass(frozen=True, slots=True)
-
-
 class CopyOptions:
     table: tuple[str, ...]
     columns: tuple[str, ...]

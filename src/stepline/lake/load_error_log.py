@@ -22,8 +22,6 @@ _ERRORS = """CREATE TABLE IF NOT EXISTS stl_load_errors (
 
 
 @dataclass(frozen=True, slots=True)
-
-
 class Reject:
     file: str
     line: int
