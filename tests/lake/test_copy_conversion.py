@@ -302,3 +302,29 @@ def test_parquet_values_longer_than_their_column_fail_or_are_truncated(wh):
     assert wh.rows("select count(*) from p") == [(0,)]
     assert wh.copy("p", "pq/", "FORMAT PARQUET TRUNCATECOLUMNS") == 2
     assert wh.rows("select id, v from p order by id") == [(1, "abcde"), (2, "aéé")]
+
+
+def test_digit_separators_are_rejected_as_redshift_does(wh):
+    wh.ok("create table sep (p numeric(10,2), f float8)")
+    wh.write("sep/a.txt", "1.50|2.5\n1_000|3\n4|1_0.5\n")
+    assert "2 rejected rows" in wh.failed(f"COPY sep FROM 's3://cb/sep/' {ROLE}")
+    assert [(e["line_number"], e["colname"]) for e in load_errors(wh.data_dir)] == [(2, "p"), (3, "f")]
+    assert wh.copy("sep", "sep/", "MAXERROR 2") == 1
+
+
+def test_mixed_line_endings_get_a_clear_error_and_load_nothing(wh):
+    wh.ok("create table crlf (a int, b varchar(5))")
+    wh.write("crlf/mixed.csv", "a,b\r\n1,x\n2,y\r\n3,z\n")
+    error = wh.failed(f"COPY crlf FROM 's3://cb/crlf/mixed.csv' {ROLE} CSV IGNOREHEADER 1")
+    assert "s3://cb/crlf/mixed.csv mixes" in error and "line endings" in error
+    assert wh.rows("select count(*) from crlf") == [(0,)]
+
+
+def test_rejects_are_counted_across_many_blocks(wh):
+    wh.ok("create table many (n int)")
+    lines = [str(i) if i % 1000 else "bad" for i in range(1, 10_001)]  # 10 rejects among 10,000 rows
+    wh.write("many/a.txt", "\n".join(lines) + "\n")
+    assert "10 rejected rows" in wh.failed(f"COPY many FROM 's3://cb/many/' {ROLE}")
+    assert wh.copy("many", "many/", "MAXERROR 10") == 9_990
+    assert [e["line_number"] for e in load_errors(wh.data_dir)][-10:] == list(range(1000, 10_001, 1000))
+    assert wh.rows("select count(*), count(distinct n) from many") == [(9_990, 9_990)]

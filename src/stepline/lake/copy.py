@@ -38,7 +38,7 @@ from stepline.lake.copy_convert import (
     reject_reason,
     target_columns,
 )
-from stepline.lake.copy_files import Source, has_blank_line, place_rejects, prepare_files, records
+from stepline.lake.copy_files import Source, has_blank_line, open_file, place_rejects, prepare_files, records
 from stepline.lake.copy_options import CopyOptions, parse_copy
 from stepline.lake.load_error_log import Reject, load_error_rows, load_errors, record_rejects
 from stepline.lake.paths import LakeError, lake_path, prefix_files, sql_ident, sql_literal
@@ -93,7 +93,22 @@ def _copy_with(ctx: ExtensionContext, reader: Any, o: CopyOptions, files: list[s
                sink: Sink) -> ExtensionResult:
     if o.format == "parquet":
         return _copy_parquet(reader, o, files, target, sink)
-    return _copy_text(ctx, reader, o, files, target, sink)
+    try:
+        return _copy_text(ctx, reader, o, files, target, sink)
+    except Exception as e:
+        if "CSV Parser state machine" not in str(e):
+            raise
+        mixed = [f for f in files if _mixes_line_endings(f, o)]
+        why = (f"{_s3_name(ctx, mixed[0])} mixes \\r\\n and \\n line endings; convert it to one kind" if mixed
+               else "a file's records could not be split (quotes or line endings)")
+        raise LakeError(f"Load into table '{o.table[-1]}' failed: {why}") from None
+
+
+def _mixes_line_endings(path: str, o: CopyOptions) -> bool:
+    with open_file(path, o, binary=True) as f:
+        data = f.read(64 * 1024 * 1024)
+    crlf = data.count(b"\r\n")
+    return 0 < crlf < data.count(b"\n")
 
 
 def _postgres_sink(ctx: ExtensionContext, duck: Any, o: CopyOptions, table_sql: str, cols_sql: str) -> Sink:

@@ -182,15 +182,17 @@ def _typed(col: Column, v: str, o: CopyOptions, backend: str) -> str:
         return fit_bytes(v, col.length) if o.truncatecolumns and col.length is not None else v
     if k in ("int2", "int4", "int8"):
         return rf"CASE WHEN regexp_full_match({t}, '[-+]?\d+') THEN TRY_CAST({t} AS {col.duck}) END"
+    # DuckDB's casts read '1_000' as 1000; Redshift rejects digit separators
+    plain = f"NOT contains({t}, '_')"
     if k == "numeric":
         if o.roundec or col.scale < 0:
-            return f"TRY_CAST({t} AS {col.duck})"
+            return f"CASE WHEN {plain} THEN TRY_CAST({t} AS {col.duck}) END"
         # COPY truncates extra digits of scale unless ROUNDEC (a cast would round)
         cut = (rf"regexp_replace({t}, '^([-+]?\d*\.\d{{{col.scale}}})\d+$', '\1')" if col.scale
                else rf"regexp_replace({t}, '^([-+]?\d+)\.\d*$', '\1')")
-        return f"TRY_CAST({cut} AS {col.duck})"
+        return f"CASE WHEN {plain} THEN TRY_CAST({cut} AS {col.duck}) END"
     if k in ("float4", "float8"):
-        return f"TRY_CAST({t} AS {col.duck})"
+        return f"CASE WHEN {plain} THEN TRY_CAST({t} AS {col.duck}) END"
     if k == "bool":
         return f"CASE WHEN lower({t}) IN {_TRUE} THEN true WHEN lower({t}) IN {_FALSE} THEN false END"
     if k == "date":
