@@ -68,6 +68,10 @@ class SqliteStore:
         self._db.execute(f"pragma synchronous={synchronous}")
         self._db.execute("pragma busy_timeout=10000")
         self._db.executescript(_SCHEMA)
+        # reads go through a connection per thread: under WAL they see the last commit without
+        # waiting for the writer's fsync (a StartExecution's lookups queued behind batch commits)
+        self._readers = threading.local()
+        self._reader_conns: list[sqlite3.Connection] = []
 
     @classmethod
     def in_data_dir(cls, data_dir: str | Path) -> SqliteStore:
@@ -86,8 +90,14 @@ class SqliteStore:
             cur.execute("commit")
 
     def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
+        conn = getattr(self._readers, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+            conn.execute("pragma busy_timeout=10000")
+            self._readers.conn = conn
+            with self._lock:
+                self._reader_conns.append(conn)
+        return conn.execute(sql, params).fetchall()
 
     # --- machines ---------------------------------------------------------------------------
 
@@ -218,4 +228,7 @@ class SqliteStore:
 
     def close(self) -> None:
         with self._lock:
+            for conn in self._reader_conns:  # each used by one thread only, closed here by any
+                conn.close()
+            self._reader_conns.clear()
             self._db.close()
