@@ -209,7 +209,7 @@ class LocalFunctions:
         fn = target.function
         try:
             json.loads(payload or "null")
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep to parse
             raise Invalid("Could not parse request body into json: Could not parse payload into json",
                           code="InvalidRequestContentException") from None
         limit = fn.timeout if timeout is None else min(float(timeout), fn.timeout)

@@ -19,6 +19,7 @@ from typing import Any
 import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -26,7 +27,7 @@ from starlette.routing import Route
 from stepline.config import Config
 from stepline.functions import LocalFunctions
 from stepline.parameters import Parameters
-from stepline.server import awsjson, errors
+from stepline.server import awsjson, errors, validation
 from stepline.server.apis import athena, glue, lambda_, redshift_data, secretsmanager, ssm, stepfunctions
 from stepline.server.sigv4 import Verifier
 
@@ -84,14 +85,16 @@ def create_app(config: Config, *, runtime: Any = None, statements: Any = None, f
                               endpoint_url=endpoint_url)
     verifier = Verifier(config)
     redact = services.parameters.redact
-    targets: dict[str, tuple[str, Any]] = {
-        stepfunctions.TARGET: (stepfunctions.JSON_VERSION, stepfunctions.StepFunctionsEdge(services.runtime)),
-        redshift_data.TARGET: (redshift_data.JSON_VERSION, redshift_data.RedshiftDataEdge(
+    targets: dict[str, tuple[str, str, Any]] = {  # X-Amz-Target prefix -> (JSON version, model, edge)
+        stepfunctions.TARGET: (stepfunctions.JSON_VERSION, stepfunctions.MODEL,
+                               stepfunctions.StepFunctionsEdge(services.runtime)),
+        redshift_data.TARGET: (redshift_data.JSON_VERSION, redshift_data.MODEL, redshift_data.RedshiftDataEdge(
             services.dataapi, (config.warehouse.clusters or ("local",))[0])),
-        ssm.TARGET: (ssm.JSON_VERSION, ssm.SsmEdge(services.parameters)),
-        secretsmanager.TARGET: (secretsmanager.JSON_VERSION, secretsmanager.SecretsManagerEdge(services.parameters)),
-        glue.TARGET: (glue.JSON_VERSION, glue.GlueEdge.from_services(services)),
-        athena.TARGET: (athena.JSON_VERSION, athena.AthenaEdge.from_services(services)),
+        ssm.TARGET: (ssm.JSON_VERSION, ssm.MODEL, ssm.SsmEdge(services.parameters)),
+        secretsmanager.TARGET: (secretsmanager.JSON_VERSION, secretsmanager.MODEL,
+                                secretsmanager.SecretsManagerEdge(services.parameters)),
+        glue.TARGET: (glue.JSON_VERSION, glue.MODEL, glue.GlueEdge.from_services(services)),
+        athena.TARGET: (athena.JSON_VERSION, athena.MODEL, athena.AthenaEdge.from_services(services)),
     }
     lambda_edge = lambda_.LambdaEdge(services.functions, redact)
 
@@ -107,9 +110,10 @@ def create_app(config: Config, *, runtime: Any = None, statements: Any = None, f
             target = awsjson.parse_target(request.headers.get("x-amz-target"))
             if target.service not in targets:
                 raise awsjson.UnknownOperationException(f"Unknown service target: {target.service}")
-            version, edge = targets[target.service]
+            version, model, edge = targets[target.service]
             principal = await authenticate(request, body)
             payload = awsjson.decode_body(body)
+            validation.validate(model, target.operation, payload)
             result = await run_in_threadpool(edge.call, target.operation, payload, principal)
             return Response(awsjson.encode_body(result), 200, media_type=awsjson.content_type(version),
                             headers={"x-amzn-RequestId": request_id})
@@ -155,11 +159,20 @@ def create_app(config: Config, *, runtime: Any = None, statements: Any = None, f
         Route("/", aws_json, methods=["POST"]),
         Route("/2015-03-31/functions/{name:path}/invocations", lambda_invoke, methods=["POST"]),
         Route("/health", health, methods=["GET"]),
-        athena.rest_route(targets[athena.TARGET][1], authenticate, redact),
-    ], lifespan=lifespan)
+        athena.rest_route(targets[athena.TARGET][2], authenticate, redact),
+    ], lifespan=lifespan, exception_handlers={HTTPException: unrouted})
     app.state.services = services
     app.state.release_waiters = lambda: _release_waiters(services)
     return app
+
+
+async def unrouted(request: Request, exc: Exception) -> Response:
+    """A path or method no route serves: an AWS error document, as for an unknown target."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 404
+    message = f"No operation for {request.method} {request.url.path}"
+    return JSONResponse({"__type": "UnknownOperationException", "message": message}, status,
+                        headers={"x-amzn-ErrorType": "UnknownOperationException",
+                                 "x-amzn-RequestId": str(uuid.uuid4())})
 
 
 def _release_waiters(services: Services) -> None:

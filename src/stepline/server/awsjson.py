@@ -40,7 +40,7 @@ def decode_body(body: bytes) -> dict[str, Any]:
         return {}
     try:
         doc = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: arrays or objects nested too deep to parse
         raise SerializationException("Start of structure or map found where not expected.") from None
     if not isinstance(doc, dict):
         raise SerializationException("Start of structure or map found where not expected.")

@@ -20,10 +20,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from stepline.lake.athena import Athena, AthenaError
-from stepline.server import awsjson, errors
+from stepline.server import awsjson, errors, validation
 from stepline.server.awsjson import UnknownOperationException
 
 TARGET = "AmazonAthena"
+OPERATIONS = ("StartQueryExecution", "GetQueryExecution", "GetQueryResults", "StopQueryExecution")
+MODEL = "athena"  # the botocore model requests are validated against
 JSON_VERSION = "1.1"
 _REST = (
     ("POST", re.compile(r"^/query-executions/?$"), "StartQueryExecution"),
@@ -86,7 +88,9 @@ def rest_route(edge: AthenaEdge, authenticate: Callable[[Request, bytes], Awaita
             if match is None:
                 raise UnknownOperationException(f"No Athena operation for {request.method} {path}")
             operation, m = match
-            payload = {**awsjson.decode_body(body), **dict(request.query_params), **m.groupdict()}
+            payload = {**awsjson.decode_body(body),
+                       **validation.from_text(MODEL, operation, {**request.query_params, **m.groupdict()})}
+            validation.validate(MODEL, operation, payload)
             result = await run_in_threadpool(edge.call, operation, payload, principal)
             return Response(awsjson.encode_body(result), 200, media_type="application/json",
                             headers={"x-amzn-RequestId": request_id})

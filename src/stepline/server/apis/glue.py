@@ -15,6 +15,10 @@ from stepline.lake.glue import Glue, GlueError, entity_not_found
 from stepline.server.awsjson import UnknownOperationException
 
 TARGET = "AWSGlue"
+OPERATIONS = ("StartCrawler", "GetCrawler", "GetCrawlers", "StartJobRun", "GetJobRun", "GetJobRuns", "GetJob",
+              "GetJobs", "GetDatabases", "GetDatabase", "GetTables", "GetTable", "GetTableVersions",
+              "GetPartitions")
+MODEL = "glue"  # the botocore model requests are validated against
 JSON_VERSION = "1.1"
 
 _FORMATS = {
@@ -74,7 +78,8 @@ class GlueEdge:
         return cls(tasks.glue() if tasks is not None else Glue(services.config))
 
     def call(self, operation: str, request: dict[str, Any], principal: str | None = None) -> dict[str, Any]:
-        handler = getattr(self, f"_{operation}", None)
+        # the table, not getattr alone: "AWSGlue.job" must not reach the helper ``_job``
+        handler = getattr(self, f"_{operation}") if operation in OPERATIONS else None
         if handler is None:
             raise UnknownOperationException(f"AWSGlue.{operation} is not supported by stepline")
         try:

@@ -72,7 +72,7 @@ class LambdaEdge:
         if invocation_type == "Event":
             try:
                 json.loads(text)  # checked before the 202, as Lambda does
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: nested too deep to parse
                 raise Invalid("Could not parse request body into json: Could not parse payload into json",
                               code="InvalidRequestContentException") from None
             threading.Thread(target=self._run_async, args=(name, text, target.qualifier), daemon=True).start()

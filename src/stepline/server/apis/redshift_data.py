@@ -8,6 +8,8 @@ import re
 from typing import Any
 
 from stepline.errors import SteplineError
+from stepline.server import validation
+from stepline.sql.dataapi import DataApi
 
 log = logging.getLogger("stepline.server")
 # Tutorial code ships placeholders such as ClusterIdentifier='<redshift-cluster-id>' (seed 000,
@@ -17,7 +19,17 @@ _PLACEHOLDER = re.compile(r"<[^<>]*>|\[[^\[\]]*\]")
 _TARGETS = ("ClusterIdentifier", "WorkgroupName")
 
 TARGET = "RedshiftData"
+MODEL = "redshift-data"  # the botocore model requests are validated against
 JSON_VERSION = "1.1"
+
+
+def _handled(operation: str) -> bool:
+    """Whether ``DataApi`` has a handler for the operation (``_get_statement_result_v2`` for GetStatementResultV2)."""
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower().replace("v_2", "v2")
+    return callable(getattr(DataApi, f"_{snake}", None))
+
+
+OPERATIONS = tuple(op for op in validation.operations(MODEL) if _handled(op))
 
 
 class DataApiUnavailable(SteplineError):

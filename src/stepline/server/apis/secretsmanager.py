@@ -13,6 +13,8 @@ from stepline.parameters import Parameters
 from stepline.server.awsjson import UnknownOperationException
 
 TARGET = "secretsmanager"
+OPERATIONS = ("GetSecretValue",)
+MODEL = "secretsmanager"  # the botocore model requests are validated against
 JSON_VERSION = "1.1"
 _LOADED = dt.datetime.now(dt.UTC)
 

@@ -13,6 +13,8 @@ from stepline.parameters import Parameter, ParameterNotFound, Parameters
 from stepline.server.awsjson import UnknownOperationException
 
 TARGET = "AmazonSSM"
+OPERATIONS = ("GetParameter", "GetParameters")
+MODEL = "ssm"  # the botocore model requests are validated against
 JSON_VERSION = "1.1"
 _LOADED = dt.datetime.now(dt.UTC)
 

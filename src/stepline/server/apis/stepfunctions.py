@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from stepline.runtime.sfnapi import StepFunctionsApi
+
 TARGET = "AWSStepFunctions"
+OPERATIONS = tuple(sorted(name[3:] for name in dir(StepFunctionsApi) if name.startswith("op_")))
+MODEL = "stepfunctions"  # the botocore model requests are validated against
 JSON_VERSION = "1.0"
 
 
