@@ -113,6 +113,8 @@ def create_app(config: Config, *, runtime: Any = None, statements: Any = None, f
             version, model, edge = targets[target.service]
             principal = await authenticate(request, body)
             payload = awsjson.decode_body(body)
+            if hasattr(edge, "prepare"):  # a service's own rewriting comes before the model's checks
+                payload = edge.prepare(payload)
             validation.validate(model, target.operation, payload)
             result = await run_in_threadpool(edge.call, target.operation, payload, principal)
             return Response(awsjson.encode_body(result), 200, media_type=awsjson.content_type(version),

@@ -44,7 +44,11 @@ class RedshiftDataEdge:
     def call(self, operation: str, request: dict[str, Any], principal: str | None = None) -> dict[str, Any]:
         if self.dataapi is None:
             raise DataApiUnavailable("the statement service is not available in this server")
-        return self.dataapi.call(operation, self.route_placeholders(request), principal)
+        return self.dataapi.call(operation, request, principal)
+
+    def prepare(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The request as validated and served: placeholder targets routed to the local warehouse."""
+        return self.route_placeholders(request)
 
     def route_placeholders(self, request: dict[str, Any]) -> dict[str, Any]:
         found = [k for k in _TARGETS if isinstance(request.get(k), str) and _PLACEHOLDER.fullmatch(request[k])]
