@@ -37,3 +37,23 @@ def test_history_rows_carry_the_users_own_id(tmp_path: Path):
         assert by_id == [[alice_id]]
     finally:
         service.close()
+
+
+def test_statements_after_set_session_authorization_are_the_new_users(tmp_path: Path):
+    warehouse = Warehouse(Config(data_dir=tmp_path))
+    service = warehouse.service
+    api = warehouse.dataapi()
+    try:
+        _run(api, service, "create user alice password 'Alice1234'", "awsuser")
+        [[alice_id]] = _run(api, service, "select current_user_id", "alice")
+        first = api.call("ExecuteStatement", {"Sql": "set session authorization 'alice'", "ClusterIdentifier": "c",
+                                              "Database": "dev", "SessionKeepAliveSeconds": 60})
+        service.wait(first["Id"], 60)
+        second = api.call("ExecuteStatement", {"Sql": "select 'as-alice-now'", "SessionId": first["SessionId"]})
+        service.wait(second["Id"], 60)
+        assert api.call("DescribeStatement", {"Id": second["Id"]})["Status"] == "FINISHED"
+        logged = _run(api, service, "select userid, trim(querytxt) from stl_query where querytxt like '%as-alice-now%' "
+                                    "and querytxt not like '%stl_query%'", "awsuser")
+        assert logged == [[alice_id, "select 'as-alice-now'"]]
+    finally:
+        service.close()

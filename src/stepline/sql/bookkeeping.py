@@ -165,7 +165,7 @@ def history_row(st: Statement, item: Statement | SubStatement, service_class: in
         text = redact(text)
     return {
         "query_id": item.query_id, "statement_id": item.id, "session_id": st.session_id,
-        "transaction_id": st.query_id, "pid": st.pid, "user_id": user_id, "user_name": st.db_user,
+        "transaction_id": st.query_id, "pid": st.pid, "user_id": user_id, "user_name": st.run_as or st.db_user,
         "database_name": st.database, "query_label": st.query_group or "default",
         "query_text": text, "query_type": _query_type(text), "status": status,
         "error_message": redact(item.error) if redact and item.error else item.error, "service_class": service_class, "service_class_name": st.queue,

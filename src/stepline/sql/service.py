@@ -348,6 +348,8 @@ class StatementService:
             try:
                 self._execute(st, run, session)
             finally:
+                if run.user != st.db_user:  # SET SESSION AUTHORIZATION: the history names whom it ran as
+                    st.run_as = run.user
                 if disarm:
                     disarm()
                 st.duration_ns = int((time.perf_counter() - t0) * 1e9)
@@ -488,7 +490,7 @@ class StatementService:
         history = []
         if route is not None:
             items: list[Statement | SubStatement] = list(st.subs) if st.is_batch else [st]
-            uid = self.user_id(st.db_user)
+            uid = self.user_id(st.run_as or st.db_user)
             history = [(i.query_id, i.id, history_row(st, i, route.service_class, self.redact, uid))
                        for i in items if i.query_id >= 0]
         ids = [st.id] + [sub.id for sub in st.subs]
@@ -708,7 +710,7 @@ class StatementService:
     # -- query history (system views) --------------------------------------------------------
     def _refresh_history(self, conn: Any) -> None:
         with self._lock:
-            active = [history_row(st, st, 6, self.redact, self.user_id(st.db_user))
+            active = [history_row(st, st, 6, self.redact, self.user_id(st.run_as or st.db_user))
                       for st in self._active.values() if st.query_id >= 0]
         with self._refresh_lock:
             refresh_history(conn, self.books, active)

@@ -61,6 +61,7 @@ class Statement:
     created_at: float
     updated_at: float
     status: str = SUBMITTED
+    run_as: str | None = None  # whom SET SESSION AUTHORIZATION made it run as (the history's user)
     name: str | None = None
     parameters: list[dict[str, str]] = field(default_factory=list)
     cluster: str | None = None
