@@ -1,0 +1,295 @@
+"""Breadth of the Redshift SQL that pipelines send, run through the Data API on both backends.
+
+Each case is Redshift SQL and the rows Redshift returns for it (per the Redshift Database
+Developer Guide: https://docs.aws.amazon.com/redshift/latest/dg/), as the Data API encodes
+them (timestamps as '2024-01-31 00:00:00' strings, dates as '2024-01-31', numbers as numbers).
+Statements before the last one in a case are setup and must succeed.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+# (id, statements separated by ";\n" (the last one is checked), expected rows)
+_FUNCTIONS: list[tuple[str, str, list[list[Any]]]] = [
+    # --- dates and times: https://docs.aws.amazon.com/redshift/latest/dg/r_Dateparts_for_datetime_functions.html
+    ("dateadd_month_end", "SELECT DATEADD(month, 1, '2024-01-31'::date)", [["2024-02-29 00:00:00"]]),
+    ("dateadd_day_str", "SELECT DATEADD(day, 1, '2024-02-28')", [["2024-02-29 00:00:00"]]),
+    ("dateadd_qtr", "SELECT DATEADD('qtr', 1, '2024-01-15'::date)", [["2024-04-15 00:00:00"]]),
+    ("dateadd_hours_neg", "SELECT DATEADD(h, -3, '2024-01-01 01:00:00'::timestamp)",
+     [["2023-12-31 22:00:00"]]),
+    ("dateadd_week", "SELECT DATEADD(w, 2, '2024-01-01'::date)", [["2024-01-15 00:00:00"]]),
+    ("datediff_day", "SELECT DATEDIFF(day, '2024-01-01', '2024-03-01')", [[60]]),
+    ("datediff_month_boundary", "SELECT DATEDIFF(month, '2024-01-31'::date, '2024-02-01'::date)", [[1]]),
+    ("datediff_qtr", "SELECT DATEDIFF(qtr, '2023-12-31'::date, '2024-01-01'::date)", [[1]]),
+    ("datediff_year", "SELECT DATEDIFF(year, '2023-12-31'::date, '2024-01-01'::date)", [[1]]),
+    ("datediff_hour", "SELECT DATEDIFF(hour, '2024-01-01 10:59:00'::timestamp, '2024-01-01 11:01:00'::timestamp)",
+     [[1]]),
+    ("datediff_minutes_str", "SELECT DATEDIFF('minute', '2024-01-01 10:00:00', '2024-01-01 12:30:00')", [[150]]),
+    ("date_part_dow", "SELECT DATE_PART(dow, '2024-01-07'::date)", [[0]]),
+    ("date_part_dow_str", "SELECT DATE_PART('dow', '2024-01-08'::date)", [[1]]),
+    ("date_part_epoch", "SELECT DATE_PART(epoch, '2024-01-01 00:00:00'::timestamp)", [[1704067200]]),
+    ("date_part_qtr", "SELECT DATE_PART('qtr', '2024-05-01'::date)", [[2]]),
+    ("date_part_doy", "SELECT DATE_PART(doy, '2024-02-01'::date)", [[32]]),
+    ("datepart_alias", "SELECT DATEPART(month, '2024-05-01'::date)", [[5]]),
+    ("extract_quarter", "SELECT EXTRACT(quarter FROM '2024-11-01'::date)", [[4]]),
+    ("extract_year_ts", "SELECT EXTRACT(year FROM '2024-11-01 10:00:00'::timestamp)", [[2024]]),
+    ("extract_epoch", "SELECT EXTRACT(epoch FROM '1970-01-02 00:00:00'::timestamp)", [[86400]]),
+    ("extract_hour", "SELECT EXTRACT(hour FROM '2024-11-01 10:20:00'::timestamp)", [[10]]),
+    ("date_trunc_month", "SELECT DATE_TRUNC('month', '2024-05-17 10:00:00'::timestamp)",
+     [["2024-05-01 00:00:00"]]),
+    ("date_trunc_week", "SELECT DATE_TRUNC('week', '2024-01-10'::date)", [["2024-01-08 00:00:00"]]),
+    ("date_trunc_qtr", "SELECT DATE_TRUNC('qtr', '2024-05-17 10:00:00'::timestamp)",
+     [["2024-04-01 00:00:00"]]),
+    ("trunc_timestamp", "SELECT TRUNC('2024-05-17 10:00:00'::timestamp)", [["2024-05-17"]]),
+    ("trunc_number", "SELECT TRUNC(12.789, 1)", [["12.7"]]),
+    ("getdate_is_today", "SELECT TRUNC(GETDATE()) = CURRENT_DATE", [[True]]),
+    ("sysdate_is_today", "SELECT TRUNC(SYSDATE) = CURRENT_DATE", [[True]]),
+    ("getdate_whole_seconds", "SELECT DATE_PART(ms, GETDATE()) = DATE_PART(second, GETDATE()) * 1000",
+     [[True]]),
+    ("add_months", "SELECT ADD_MONTHS('2024-01-15'::date, 1)", [["2024-02-15 00:00:00"]]),
+    ("add_months_last_day", "SELECT ADD_MONTHS('2024-02-29'::date, 1)", [["2024-03-31 00:00:00"]]),
+    ("add_months_negative", "SELECT ADD_MONTHS('2024-03-31'::date, -1)", [["2024-02-29 00:00:00"]]),
+    ("months_between", "SELECT MONTHS_BETWEEN('1969-03-18'::date, '1969-01-18'::date)", [[2]]),
+    ("months_between_neg", "SELECT MONTHS_BETWEEN('1969-01-18'::date, '1969-03-18'::date)", [[-2]]),
+    ("last_day", "SELECT LAST_DAY('2024-02-10'::date)", [["2024-02-29"]]),
+    ("next_day", "SELECT NEXT_DAY('2024-01-01'::date, 'Monday')", [["2024-01-08"]]),
+    ("next_day_abbrev", "SELECT NEXT_DAY('2024-01-01'::date, 'fri')", [["2024-01-05"]]),
+    ("to_char_ts", "SELECT TO_CHAR('2024-03-05 14:07:09'::timestamp, 'YYYY-MM-DD HH24:MI:SS')",
+     [["2024-03-05 14:07:09"]]),
+    ("to_char_mon", "SELECT TO_CHAR('2024-03-05'::date, 'Mon DD, YYYY')", [["Mar 05, 2024"]]),
+    ("to_char_yymm", "SELECT TO_CHAR('2024-03-05'::date, 'YYYYMM')", [["202403"]]),
+    ("to_char_number", "SELECT TO_CHAR(125.8, '999.99')", [[" 125.80"]]),
+    ("to_date", "SELECT TO_DATE('05/03/2024', 'DD/MM/YYYY')", [["2024-03-05"]]),
+    ("to_date_compact", "SELECT TO_DATE('20240305', 'YYYYMMDD')", [["2024-03-05"]]),
+    ("to_timestamp", "SELECT TO_TIMESTAMP('2024-03-05 14:07:09', 'YYYY-MM-DD HH24:MI:SS')",
+     [["2024-03-05 14:07:09+00"]]),
+    ("convert_timezone_3", "SELECT CONVERT_TIMEZONE('UTC', 'America/New_York', '2024-07-01 12:00:00'::timestamp)",
+     [["2024-07-01 08:00:00"]]),
+    ("convert_timezone_2", "SELECT CONVERT_TIMEZONE('America/New_York', '2024-01-01 12:00:00'::timestamp)",
+     [["2024-01-01 07:00:00"]]),
+    ("interval_arith", "SELECT '2024-01-31'::date + INTERVAL '1 day'", [["2024-02-01 00:00:00"]]),
+    ("date_minus_date", "SELECT '2024-03-01'::date - '2024-02-01'::date", [[29]]),
+    # --- null handling
+    ("nvl", "SELECT NVL(NULL, 5)", [[5]]),
+    ("nvl2", "SELECT NVL2(NULL, 'a', 'b'), NVL2(1, 'a', 'b')", [["b", "a"]]),
+    ("coalesce", "SELECT COALESCE(NULL, NULL, 'z')", [["z"]]),
+    ("decode", "SELECT DECODE(2, 1, 'one', 2, 'two', 'other')", [["two"]]),
+    ("decode_default", "SELECT DECODE(9, 1, 'one', 'other')", [["other"]]),
+    ("decode_null", "SELECT DECODE(NULL::int, NULL, 'null', 'x')", [["null"]]),
+    ("nullif", "SELECT NULLIF(1, 1), NULLIF(1, 2)", [[None, 1]]),
+    # --- aggregates
+    ("listagg", "SELECT LISTAGG(x, ',') WITHIN GROUP (ORDER BY x) FROM (SELECT 'b' AS x UNION ALL SELECT 'a' "
+     "UNION ALL SELECT 'c')", [["a,b,c"]]),
+    ("listagg_desc_grouped", "SELECT g, LISTAGG(x, '|') WITHIN GROUP (ORDER BY x DESC) FROM (SELECT 1 AS g, 'a' AS x "
+     "UNION ALL SELECT 1, 'b' UNION ALL SELECT 2, 'c') GROUP BY g ORDER BY g", [[1, "b|a"], [2, "c"]]),
+    ("listagg_distinct", "SELECT LISTAGG(DISTINCT x, ',') WITHIN GROUP (ORDER BY x) FROM (SELECT 'a' AS x "
+     "UNION ALL SELECT 'a' UNION ALL SELECT 'b')", [["a,b"]]),
+    ("median", "SELECT MEDIAN(x) FROM (SELECT 1 AS x UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4)",
+     [[2.5]]),
+    ("percentile_cont", "SELECT PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY x) FROM (SELECT 1 AS x UNION ALL "
+     "SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4)", [[2.5]]),
+    ("percentile_disc", "SELECT PERCENTILE_DISC(0.5) WITHIN GROUP (ORDER BY x) FROM (SELECT 1 AS x UNION ALL "
+     "SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4)", [[2]]),
+    ("approximate_count", "SELECT APPROXIMATE COUNT(DISTINCT x) FROM (SELECT 1 AS x UNION ALL SELECT 2 "
+     "UNION ALL SELECT 2 UNION ALL SELECT 3)", [[3]]),
+    ("ratio_to_report", "SELECT x, RATIO_TO_REPORT(x) OVER () FROM (SELECT 1 AS x UNION ALL SELECT 3) ORDER BY x",
+     [[1, 0.25], [3, 0.75]]),
+    ("count_distinct", "SELECT COUNT(DISTINCT x), COUNT(*) FROM (SELECT 1 AS x UNION ALL SELECT 1)", [[1, 2]]),
+    ("bool_and_or", "SELECT BOOL_AND(x > 0), BOOL_OR(x > 1) FROM (SELECT 1 AS x UNION ALL SELECT 2)",
+     [[True, True]]),
+    # --- strings
+    ("split_part", "SELECT SPLIT_PART('a,b,c', ',', 2)", [["b"]]),
+    ("split_part_past_end", "SELECT SPLIT_PART('a,b,c', ',', 5)", [[""]]),
+    ("regexp_substr", "SELECT REGEXP_SUBSTR('abc123def456', '[0-9]+')", [["123"]]),
+    ("regexp_substr_occurrence", "SELECT REGEXP_SUBSTR('abc123def456', '[0-9]+', 1, 2)", [["456"]]),
+    ("regexp_substr_nomatch", "SELECT REGEXP_SUBSTR('abc', '[0-9]+')", [[""]]),
+    ("regexp_count", "SELECT REGEXP_COUNT('a1b2c3', '[0-9]')", [[3]]),
+    ("regexp_replace", "SELECT REGEXP_REPLACE('a1b2', '[0-9]', 'X')", [["aXbX"]]),
+    ("regexp_replace_remove", "SELECT REGEXP_REPLACE('a1b2', '[0-9]')", [["ab"]]),
+    ("regexp_instr", "SELECT REGEXP_INSTR('abc123', '[0-9]')", [[4]]),
+    ("regexp_instr_nomatch", "SELECT REGEXP_INSTR('abc', '[0-9]')", [[0]]),
+    ("charindex", "SELECT CHARINDEX('b', 'abc'), CHARINDEX('z', 'abc')", [[2, 0]]),
+    ("strpos", "SELECT STRPOS('abc', 'c')", [[3]]),
+    ("position", "SELECT POSITION('c' IN 'abc')", [[3]]),
+    ("len_length", "SELECT LEN('abc'), LENGTH('abcd')", [[3, 4]]),
+    ("octet_length", "SELECT OCTET_LENGTH('é')", [[2]]),
+    ("left_right", "SELECT LEFT('abcdef', 2), RIGHT('abcdef', 2)", [["ab", "ef"]]),
+    ("lpad_rpad", "SELECT LPAD('5', 3, '0'), RPAD('ab', 4, '*'), LPAD('abc', 2)", [["005", "ab**", "ab"]]),
+    ("trims", "SELECT BTRIM('xxaxx', 'x'), LTRIM('  a'), RTRIM('a  '), TRIM('  b  ')", [["a", "a", "a", "b"]]),
+    ("trim_both_from", "SELECT TRIM(BOTH 'x' FROM 'xxaxx')", [["a"]]),
+    ("initcap", "SELECT INITCAP('hello wORLD')", [["Hello World"]]),
+    ("replicate_repeat", "SELECT REPLICATE('ab', 3), REPEAT('c', 2)", [["ababab", "cc"]]),
+    ("translate", "SELECT TRANSLATE('abc', 'ab', 'xy')", [["xyc"]]),
+    ("replace", "SELECT REPLACE('aaa', 'a', 'b')", [["bbb"]]),
+    ("substring", "SELECT SUBSTRING('abcdef', 2, 3), SUBSTR('abcdef', 4)", [["bcd", "def"]]),
+    ("upper_lower_reverse", "SELECT UPPER('a'), LOWER('B'), REVERSE('abc')", [["A", "b", "cba"]]),
+    ("md5", "SELECT MD5('abc')", [["900150983cd24fb0d6963f7d28e17f72"]]),
+    ("sha2", "SELECT SHA2('abc', 256)", [["ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"]]),
+    # https://docs.aws.amazon.com/redshift/latest/dg/r_FNV_HASH.html
+    ("fnv_hash", "SELECT FNV_HASH('Amazon Redshift')", [[7783490368944507294]]),
+    ("concat_op", "SELECT 'a' || 'b' || 'c', 'a' || NULL", [["abc", None]]),
+    ("concat_fn", "SELECT CONCAT('a', 'b')", [["ab"]]),
+    ("like_ilike", "SELECT 'Abc' LIKE 'A%', 'Abc' ILIKE 'a%', 'abc' SIMILAR TO '%b%'", [[True, True, True]]),
+    # --- JSON: https://docs.aws.amazon.com/redshift/latest/dg/json-functions.html
+    ("json_extract_path_text", "SELECT JSON_EXTRACT_PATH_TEXT('{\"a\":{\"b\":\"x\"}}', 'a', 'b')", [["x"]]),
+    ("json_extract_path_text_missing", "SELECT JSON_EXTRACT_PATH_TEXT('{\"a\":1}', 'z')", [[""]]),
+    ("json_extract_array_element_text", "SELECT JSON_EXTRACT_ARRAY_ELEMENT_TEXT('[1,\"two\",3]', 1)",
+     [["two"]]),
+    ("json_array_length", "SELECT JSON_ARRAY_LENGTH('[1,2,3]')", [[3]]),
+    ("is_valid_json", "SELECT IS_VALID_JSON('{\"a\":1}'), IS_VALID_JSON('{a')", [[True, False]]),
+    ("is_valid_json_array", "SELECT IS_VALID_JSON_ARRAY('[1]'), IS_VALID_JSON_ARRAY('{}')", [[True, False]]),
+    # --- casts and arithmetic
+    ("cast_colon", "SELECT '12'::int + 1", [[13]]),
+    ("cast_decimal", "SELECT CAST('3.5' AS decimal(4,1))", [["3.5"]]),
+    ("convert_fn", "SELECT CONVERT(integer, '42')", [[42]]),
+    ("cast_varchar", "SELECT 42::varchar || 'x'", [["42x"]]),
+    ("integer_division", "SELECT 7 / 2, -7 / 2, 7 % 3, MOD(7, 3)", [[3, -3, 1, 1]]),
+    ("float_division", "SELECT 7::float / 2", [[3.5]]),
+    ("bigint_sum", "SELECT SUM(x) FROM (SELECT 2147483647 AS x UNION ALL SELECT 2147483647)", [[4294967294]]),
+    ("round_ceil_floor", "SELECT ROUND(2.5::float), CEIL(1.2), FLOOR(-1.2)", [[3, 2, -2]]),
+    # --- queries
+    ("rows_frame", "SELECT x, SUM(x) OVER (ORDER BY x ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM "
+     "(SELECT 1 AS x UNION ALL SELECT 2 UNION ALL SELECT 3) ORDER BY x", [[1, 1], [2, 3], [3, 5]]),
+    ("rows_unbounded", "SELECT x, SUM(x) OVER (ORDER BY x ROWS UNBOUNDED PRECEDING) FROM "
+     "(SELECT 1 AS x UNION ALL SELECT 2 UNION ALL SELECT 3) ORDER BY x", [[1, 1], [2, 3], [3, 6]]),
+    ("lag_lead", "SELECT x, LAG(x) OVER (ORDER BY x), LEAD(x, 1, 0) OVER (ORDER BY x) FROM "
+     "(SELECT 1 AS x UNION ALL SELECT 2) ORDER BY x", [[1, None, 2], [2, 1, 0]]),
+    ("first_value", "SELECT FIRST_VALUE(x) OVER (ORDER BY x DESC ROWS BETWEEN UNBOUNDED PRECEDING AND "
+     "UNBOUNDED FOLLOWING) FROM (SELECT 1 AS x UNION ALL SELECT 2) LIMIT 1", [[2]]),
+    ("qualify", "SELECT g, x FROM (SELECT 1 AS g, 5 AS x UNION ALL SELECT 1, 7 UNION ALL SELECT 2, 1) "
+     "QUALIFY ROW_NUMBER() OVER (PARTITION BY g ORDER BY x DESC) = 1 ORDER BY g", [[1, 7], [2, 1]]),
+    ("rollup", "SELECT g, SUM(x) FROM (SELECT 'a' AS g, 1 AS x UNION ALL SELECT 'b', 2) GROUP BY ROLLUP(g) "
+     "ORDER BY g", [["a", 1], ["b", 2], [None, 3]]),
+    ("cube_grouping", "SELECT g, GROUPING(g), COUNT(*) FROM (SELECT 'a' AS g UNION ALL SELECT 'b') "
+     "GROUP BY CUBE(g) ORDER BY 2, 1", [["a", 0, 1], ["b", 0, 1], [None, 1, 2]]),
+    ("grouping_sets", "SELECT g, h, COUNT(*) FROM (SELECT 'a' AS g, 'x' AS h UNION ALL SELECT 'b', 'x') "
+     "GROUP BY GROUPING SETS ((g), (h)) ORDER BY g, h", [["a", None, 1], ["b", None, 1], [None, "x", 2]]),
+    ("top", "SELECT TOP 2 x FROM (SELECT 3 AS x UNION ALL SELECT 1 UNION ALL SELECT 2) ORDER BY x", [[1], [2]]),
+    ("nulls_order_asc", "SELECT x FROM (SELECT 1 AS x UNION ALL SELECT NULL UNION ALL SELECT 2) ORDER BY x",
+     [[1], [2], [None]]),
+    ("nulls_order_desc", "SELECT x FROM (SELECT 1 AS x UNION ALL SELECT NULL UNION ALL SELECT 2) "
+     "ORDER BY x DESC", [[None], [2], [1]]),
+    ("nulls_first_explicit", "SELECT x FROM (SELECT 1 AS x UNION ALL SELECT NULL) ORDER BY x NULLS FIRST",
+     [[None], [1]]),
+    ("case_when", "SELECT CASE WHEN 1 > 2 THEN 'a' WHEN 2 > 1 THEN 'b' END", [["b"]]),
+    ("greatest_least", "SELECT GREATEST(1, 5, 3), LEAST(4, 2)", [[5, 2]]),
+    ("cte", "WITH a AS (SELECT 1 AS x) SELECT x + 1 FROM a", [[2]]),
+    ("exists_in", "SELECT 1 WHERE EXISTS (SELECT 1) AND 2 IN (1, 2) AND 3 NOT IN (1)", [[1]]),
+    ("union_minus", "SELECT 1 UNION SELECT 2 MINUS SELECT 2 ORDER BY 1", [[1]]),
+    ("intersect", "SELECT 1 INTERSECT SELECT 1", [[1]]),
+    ("select_into", "SELECT 1 AS x INTO stage_into;\nSELECT x FROM stage_into", [[1]]),
+    ("select_into_temp", "SELECT 2 AS x INTO TEMP stage_tmp;\nSELECT x FROM stage_tmp", [[2]]),
+]
+
+_DDL_DML: list[tuple[str, str, list[list[Any]]]] = [
+    ("identity_encode_distkey", "CREATE TABLE t (id INT IDENTITY(1,1), name VARCHAR(10) ENCODE zstd, "
+     "PRIMARY KEY (id)) DISTSTYLE KEY DISTKEY (id) COMPOUND SORTKEY (id);\n"
+     "INSERT INTO t (name) VALUES ('a'), ('b');\nSELECT id, name FROM t ORDER BY id", [[1, "a"], [2, "b"]]),
+    ("identity_seed_step", "CREATE TABLE t (id BIGINT IDENTITY(10,5), v INT);\n"
+     "INSERT INTO t (v) VALUES (1), (2);\nSELECT id FROM t ORDER BY id", [[10], [15]]),
+    ("generated_identity", "CREATE TABLE t (id INT GENERATED BY DEFAULT AS IDENTITY(1,1), v INT);\n"
+     "INSERT INTO t (v) VALUES (7);\nINSERT INTO t (id, v) VALUES (100, 8);\nSELECT id, v FROM t ORDER BY id",
+     [[1, 7], [100, 8]]),
+    ("diststyle_all", "CREATE TABLE t (a INT) DISTSTYLE ALL;\nINSERT INTO t VALUES (1);\nSELECT a FROM t",
+     [[1]]),
+    ("diststyle_even_backup", "CREATE TABLE t (a INT) BACKUP NO DISTSTYLE EVEN;\nINSERT INTO t VALUES (1);\n"
+     "SELECT a FROM t", [[1]]),
+    ("diststyle_auto_sortkey_auto", "CREATE TABLE t (a INT) DISTSTYLE AUTO SORTKEY AUTO;\n"
+     "INSERT INTO t VALUES (1);\nSELECT a FROM t", [[1]]),
+    ("interleaved_sortkey", "CREATE TABLE t (a INT, b INT) INTERLEAVED SORTKEY (a, b);\n"
+     "INSERT INTO t VALUES (1, 2);\nSELECT a, b FROM t", [[1, 2]]),
+    ("column_distkey_sortkey", "CREATE TABLE t (a INT DISTKEY SORTKEY, b VARCHAR(MAX) ENCODE lzo);\n"
+     "INSERT INTO t VALUES (1, 'x');\nSELECT a, b FROM t", [[1, "x"]]),
+    ("default_values", "CREATE TABLE t (a INT, b INT DEFAULT 7, c VARCHAR(5) DEFAULT 'n');\n"
+     "INSERT INTO t (a) VALUES (1);\nSELECT a, b, c FROM t", [[1, 7, "n"]]),
+    ("create_like", "CREATE TABLE t (a INT, b VARCHAR(3)) DISTKEY (a);\nCREATE TABLE t2 (LIKE t);\n"
+     "INSERT INTO t2 VALUES (1, 'x');\nSELECT a, b FROM t2", [[1, "x"]]),
+    ("create_temp", "CREATE TEMP TABLE tt (a INT);\nINSERT INTO tt VALUES (3);\nSELECT a FROM tt", [[3]]),
+    ("create_temporary_hash", "CREATE TABLE #tt (a INT);\nINSERT INTO #tt VALUES (4);\nSELECT a FROM #tt", [[4]]),
+    ("ctas_keys", "CREATE TABLE t DISTKEY (a) SORTKEY (a) AS SELECT 1 AS a, 'x' AS b;\nSELECT a, b FROM t",
+     [[1, "x"]]),
+    ("ctas_diststyle_even", "CREATE TABLE t DISTSTYLE EVEN AS SELECT 2 AS a;\nSELECT a FROM t", [[2]]),
+    ("ctas_temp", "CREATE TEMP TABLE t AS SELECT 3 AS a;\nSELECT a FROM t", [[3]]),
+    ("alter_add_drop_rename", "CREATE TABLE t (a INT, b INT);\nINSERT INTO t VALUES (1, 2);\n"
+     "ALTER TABLE t ADD COLUMN c VARCHAR(5) DEFAULT 'd';\nALTER TABLE t DROP COLUMN b;\n"
+     "ALTER TABLE t RENAME COLUMN a TO z;\nALTER TABLE t RENAME TO t2;\nSELECT * FROM t2", [[1, "d"]]),
+    ("alter_add_encode", "CREATE TABLE t (a INT);\nALTER TABLE t ADD COLUMN b INT ENCODE az64;\n"
+     "INSERT INTO t VALUES (1, 2);\nSELECT a, b FROM t", [[1, 2]]),
+    ("alter_distkey_noop", "CREATE TABLE t (a INT);\nALTER TABLE t ALTER DISTKEY a;\n"
+     "ALTER TABLE t ALTER SORTKEY (a);\nINSERT INTO t VALUES (1);\nSELECT a FROM t", [[1]]),
+    ("alter_append", "CREATE TABLE t (a INT, b VARCHAR(3));\nCREATE TABLE s (b VARCHAR(3), a INT);\n"
+     "INSERT INTO t VALUES (1, 'x');\nINSERT INTO s VALUES ('y', 2);\nALTER TABLE t APPEND FROM s;\n"
+     "SELECT (SELECT COUNT(*) FROM s), a, b FROM t ORDER BY a", [[0, 1, "x"], [0, 2, "y"]]),
+    ("truncate", "CREATE TABLE t (a INT);\nINSERT INTO t VALUES (1);\nTRUNCATE t;\nSELECT COUNT(*) FROM t",
+     [[0]]),
+    ("truncate_table", "CREATE TABLE t (a INT);\nINSERT INTO t VALUES (1);\nTRUNCATE TABLE t;\n"
+     "SELECT COUNT(*) FROM t", [[0]]),
+    ("delete_using", "CREATE TABLE t (a INT);\nCREATE TABLE u (a INT);\nINSERT INTO t VALUES (1), (2);\n"
+     "INSERT INTO u VALUES (2);\nDELETE FROM t USING u WHERE t.a = u.a;\nSELECT a FROM t", [[1]]),
+    ("update_from", "CREATE TABLE t (a INT, b VARCHAR(3));\nCREATE TABLE u (a INT, b VARCHAR(3));\n"
+     "INSERT INTO t VALUES (1, 'old'), (2, 'old');\nINSERT INTO u VALUES (2, 'new');\n"
+     "UPDATE t SET b = u.b FROM u WHERE t.a = u.a;\nSELECT a, b FROM t ORDER BY a", [[1, "old"], [2, "new"]]),
+    ("merge", "CREATE TABLE t (a INT, b VARCHAR(3));\nCREATE TABLE s (a INT, b VARCHAR(3));\n"
+     "INSERT INTO t VALUES (1, 'old');\nINSERT INTO s VALUES (1, 'upd'), (2, 'ins');\n"
+     "MERGE INTO t USING s ON t.a = s.a WHEN MATCHED THEN UPDATE SET b = s.b "
+     "WHEN NOT MATCHED THEN INSERT VALUES (s.a, s.b);\nSELECT a, b FROM t ORDER BY a", [[1, "upd"], [2, "ins"]]),
+    ("merge_delete", "CREATE TABLE t (a INT);\nCREATE TABLE s (a INT);\nINSERT INTO t VALUES (1), (2);\n"
+     "INSERT INTO s VALUES (1);\nMERGE INTO t USING s ON t.a = s.a WHEN MATCHED THEN DELETE "
+     "WHEN NOT MATCHED THEN INSERT VALUES (s.a);\nSELECT a FROM t", [[2]]),
+    ("insert_select", "CREATE TABLE t (a INT, b VARCHAR(3));\n"
+     "INSERT INTO t (b, a) SELECT 'x', 1 UNION ALL SELECT 'y', 2;\nSELECT a, b FROM t ORDER BY a",
+     [[1, "x"], [2, "y"]]),
+    ("insert_default_values", "CREATE TABLE t (a INT DEFAULT 5);\nINSERT INTO t DEFAULT VALUES;\nSELECT a FROM t",
+     [[5]]),
+    ("view", "CREATE TABLE t (a INT);\nINSERT INTO t VALUES (1);\nCREATE OR REPLACE VIEW v AS SELECT a * 2 AS d "
+     "FROM t;\nSELECT d FROM v", [[2]]),
+    ("view_no_schema_binding", "CREATE TABLE t (a INT);\nINSERT INTO t VALUES (1);\n"
+     "CREATE VIEW v AS SELECT a FROM public.t WITH NO SCHEMA BINDING;\nSELECT a FROM v", [[1]]),
+    ("materialized_view", "CREATE TABLE t (a INT);\nINSERT INTO t VALUES (1);\n"
+     "CREATE MATERIALIZED VIEW mv AS SELECT SUM(a) AS s FROM t;\nSELECT s FROM mv", [[1]]),
+    ("materialized_view_keys", "CREATE TABLE t (a INT);\nINSERT INTO t VALUES (1);\n"
+     "CREATE MATERIALIZED VIEW mv DISTKEY (a) SORTKEY (a) AUTO REFRESH NO AS SELECT a FROM t;\n"
+     "SELECT a FROM mv", [[1]]),
+    ("refresh_materialized_view", "CREATE TABLE t (a INT);\nINSERT INTO t VALUES (1);\n"
+     "CREATE MATERIALIZED VIEW mv AS SELECT SUM(a) AS s FROM t;\nINSERT INTO t VALUES (2);\n"
+     "REFRESH MATERIALIZED VIEW mv;\nSELECT s FROM mv", [[3]]),
+    ("drop_cascade", "CREATE TABLE t (a INT);\nCREATE VIEW v AS SELECT a FROM t;\nDROP TABLE t CASCADE;\n"
+     "CREATE TABLE t (b INT);\nSELECT COUNT(*) FROM t", [[0]]),
+    ("drop_if_exists", "DROP TABLE IF EXISTS nothing_here;\nDROP VIEW IF EXISTS nothing_v;\nSELECT 1", [[1]]),
+    ("comment_on", "CREATE TABLE t (a INT);\nCOMMENT ON TABLE t IS 'facts';\nCOMMENT ON COLUMN t.a IS 'id';\n"
+     "SELECT 1", [[1]]),
+    ("schema_qualified", "CREATE SCHEMA IF NOT EXISTS stage;\nCREATE TABLE stage.t (a INT);\n"
+     "INSERT INTO stage.t VALUES (1);\nSELECT a FROM stage.t", [[1]]),
+    ("transaction_block", "BEGIN;\nCREATE TABLE t (a INT);\nINSERT INTO t VALUES (1);\nEND;\nSELECT a FROM t",
+     [[1]]),
+]
+
+CASES = _FUNCTIONS + _DDL_DML
+
+
+def _same(got: Any, want: Any) -> bool:
+    if isinstance(want, bool) or isinstance(got, bool):
+        return got == want
+    if isinstance(want, (int, float)) and isinstance(got, (int, float)):
+        return math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9)
+    return got == want
+
+
+def _rows_match(got: list[list[Any]], want: list[list[Any]]) -> bool:
+    return len(got) == len(want) and all(
+        len(g) == len(w) and all(_same(a, b) for a, b in zip(g, w, strict=True))
+        for g, w in zip(got, want, strict=True)
+    )
+
+
+@pytest.mark.parametrize(("sql", "expected"), [pytest.param(s, e, id=i) for i, s, e in CASES])
+def test_redshift_sql(h, sql: str, expected: list[list[Any]]) -> None:
+    *setup, query = sql.split(";\n")
+    for statement in setup:
+        h.ok(statement)
+    got = h.rows(query)
+    assert _rows_match(got, expected), f"{query!r}: got {got!r}, Redshift returns {expected!r}"
