@@ -21,6 +21,12 @@ odd_strings = st.sampled_from(["", " ", "\x00", "\ud7ff", "é" * 9, "null", "{}"
                                "arn:aws:states:us-east-1:123456789012:stateMachine:", "arn:", ":::::::", "$LATEST",
                                "../../etc/passwd", "%s%n", "${x}", "a" * 257, "1e999", "9" * 40])
 
+# JSON text nested deeper than Python's parser recurses: for members that hold JSON documents
+# (execution input, task output, definitions, SQL parameters).
+deep_json = st.sampled_from(["[" * 3000 + "]" * 3000, '{"a":' * 3000 + "1" + "}" * 3000,
+                             '{"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": '
+                             + '{"a": ' * 3000 + "1" + "}" * 3000 + ', "End": true}}}'])
+
 
 @cache
 def model(service: str) -> dict[str, Any]:
@@ -40,7 +46,7 @@ def _string(shape: dict[str, Any], known: tuple[str, ...], noisy: bool) -> st.Se
     lo, hi = shape.get("min", 0), min(shape.get("max", 64), 64)
     if "enum" in shape and not noisy:
         return st.sampled_from(shape["enum"])
-    options = [st.text(min_size=lo, max_size=max(lo, hi))]
+    options = [st.text(min_size=lo, max_size=max(lo, hi)), deep_json]
     if noisy:
         options += [odd_strings, st.just("x" * HUGE)]
         if "max" in shape:

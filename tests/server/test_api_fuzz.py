@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
+import uuid
 from typing import Any
 
 import api_fuzz_strategies as fz
@@ -117,11 +119,12 @@ def check_json_answer(response: httpx.Response) -> dict[str, Any]:
 
 def check_rest_answer(response: httpx.Response) -> None:
     """REST-JSON errors (Lambda, Athena's REST form): the code in ``x-amzn-ErrorType``, the text in
-    the body's ``message``."""
+    the body's ``message``. (A path such as ``/query-executions/..`` reaches ``POST /``, whose errors
+    name their code in ``__type``.)"""
     assert response.status_code < 500, f"{response.status_code}: {response.text[:2000]}"
     if response.status_code >= 400:
         doc = json.loads(response.text)
-        assert response.headers.get("x-amzn-ErrorType"), response.text[:2000]
+        assert response.headers.get("x-amzn-ErrorType") or doc.get("__type"), response.text[:2000]
         assert isinstance(doc.get("message"), str), response.text[:2000]
         assert not PYTHON.search(doc["message"]), doc["message"][:2000]
 
@@ -221,6 +224,15 @@ def answer(served: Served, target: str, doc: Any) -> tuple[int, dict[str, Any]]:
     return response.status_code, check_json_answer(response)
 
 
+def new_machine(served: Served) -> str:
+    """A state machine of the test's own (the fuzzing above may have deleted the shared one)."""
+    definition = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    status, created = answer(served, "AWSStepFunctions.CreateStateMachine",
+                             {"name": f"m-{uuid.uuid4().hex[:12]}", "definition": definition, "roleArn": ROLE})
+    assert status == 200, created
+    return created["stateMachineArn"]
+
+
 def test_a_glue_helper_is_not_an_operation(served):
     """``AWSGlue.job`` reached the edge's helper ``_job`` (getattr on "_" + operation)."""
     status, doc = answer(served, "AWSGlue.job", {"JobName": "copy-sales"})
@@ -269,3 +281,43 @@ def test_unrouted_paths_are_aws_errors(served):
     assert (response.status_code, response.headers["x-amzn-ErrorType"]) == (404, "UnknownOperationException")
     response = served.http.get("/")
     assert (response.status_code, response.json()["__type"]) == (405, "UnknownOperationException")
+
+
+@pytest.mark.parametrize("target, member", [("AWSStepFunctions.SendTaskSuccess", "output"),
+                                            ("AWSStepFunctions.TestState", "definition"),
+                                            ("AWSStepFunctions.TestState", "input"),
+                                            ("AWSStepFunctions.StartExecution", "input")])
+@pytest.mark.parametrize("depth", [201, 5000])
+def test_json_text_nested_too_deep(served, target, member, depth):
+    """JSON text members nested deeper than the runtime walks: an invalid-input error, not a RecursionError
+    (json.loads itself raises it beyond ~1000 levels; the interpreter and the history walk documents too)."""
+    doc = {"taskToken": "t", "output": "{}", "definition": json.dumps({"Type": "Pass", "End": True}),
+           "stateMachineArn": new_machine(served), member: "[" * depth + "]" * depth}
+    shape = fz.model("stepfunctions")["shapes"][fz.input_shape("stepfunctions", target.split(".")[1])]
+    status, answered = answer(served, target, {k: v for k, v in doc.items() if k in shape["members"]})
+    assert status == 400 and "nested more than 200 levels deep" in answered["message"], answered
+
+
+def test_json_text_at_the_depth_limit_runs(served):
+    deep = "[" * 200 + "]" * 200
+    status, started = answer(served, "AWSStepFunctions.StartExecution",
+                             {"stateMachineArn": new_machine(served), "input": deep})
+    assert status == 200
+    for _ in range(600):
+        status, described = answer(served, "AWSStepFunctions.DescribeExecution",
+                                   {"executionArn": started["executionArn"]})
+        if described["status"] != "RUNNING":
+            break
+        time.sleep(0.05)
+    assert (described["status"], described["output"]) == ("SUCCEEDED", deep)
+    status, tested = answer(served, "AWSStepFunctions.TestState",
+                            {"definition": json.dumps({"Type": "Pass", "End": True}), "input": deep,
+                             "roleArn": ROLE})
+    assert (status, tested["status"], tested["output"]) == (200, "SUCCEEDED", deep)
+
+
+def test_lone_surrogates_are_answered(served):
+    """JSON may escape a lone surrogate; echoing it in a message must not break the encoding."""
+    response = post_json(served, "RedshiftData.DescribeStatement", b'{"Id": "x", "\\ud800": 1}')
+    assert response.status_code == 400
+    assert json.loads(response.text)["__type"] == "ValidationException"

@@ -92,11 +92,33 @@ def definition_errors(definition: str) -> list[Any]:
     return [d for d in validate(definition) if d.severity == "ERROR"]
 
 
+# Documents from callers (execution input, task output) are walked recursively by the interpreter,
+# the history and the stores: deeper ones are refused up front, not met as a RecursionError later.
+MAX_JSON_DEPTH = 200
+
+
+def loads_json(text: str) -> Any:
+    """``json.loads`` refusing (ValueError) documents nested deeper than ``MAX_JSON_DEPTH``."""
+    too_deep = f"the JSON text is nested more than {MAX_JSON_DEPTH} levels deep"
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise ValueError(too_deep) from None
+    pending = [(value, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if isinstance(node, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                raise ValueError(too_deep)
+            pending.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return value
+
+
 def parse_input(text: str | None) -> Any:
     if text is None or text == "":
         return {}
     try:
-        return json.loads(text)
+        return loads_json(text)
     except (TypeError, ValueError) as e:
         raise InvalidExecutionInput(f"Invalid State Machine Execution Input: '{e}'") from None
 
@@ -613,7 +635,7 @@ class StepFunctionsService:
 
 def parse_output(text: str) -> Any:
     try:
-        return json.loads(text)
+        return loads_json(text)
     except (TypeError, ValueError) as e:
         raise Invalid(f"Invalid Output: '{e}'", code="InvalidOutput") from None
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from stepline.asl import commands as C
 from stepline.errors import Invalid
-from stepline.runtime.service import InvalidDefinition, parse_input
+from stepline.runtime.service import InvalidDefinition, loads_json, parse_input
 from stepline.runtime.stores.base import ExecutionRecord
 
 _NAME = "TestState"
@@ -33,7 +33,7 @@ def _targets(state: dict[str, Any]) -> list[str]:
 def test_state(service: Any, definition: str, input_text: str | None, level: str,
                state_name: str | None = None) -> dict[str, Any]:
     try:
-        state = json.loads(definition)
+        state = loads_json(definition)
     except ValueError as e:
         raise InvalidDefinition(f"Invalid State Machine Definition: '{e}'") from None
     if state_name is not None:  # a whole machine, and the state to test in it

@@ -137,8 +137,9 @@ def create_app(config: Config, *, runtime: Any = None, statements: Any = None, f
                                                                       "x-amzn-RequestId": request_id})
         except Exception as e:  # noqa: BLE001 - every failure becomes an AWS error document
             err = errors.to_response(e, rest=True, redact=redact)
-            return JSONResponse({"Type": "User", "message": err.message}, err.status,
-                                headers={"x-amzn-ErrorType": err.code, "x-amzn-RequestId": request_id})
+            return Response(awsjson.encode_body({"Type": "User", "message": err.message}), err.status,
+                            media_type="application/json",
+                            headers={"x-amzn-ErrorType": err.code, "x-amzn-RequestId": request_id})
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok", "services": ["stepfunctions", "redshift-data", "lambda", "ssm",

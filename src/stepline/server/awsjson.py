@@ -64,7 +64,11 @@ def _default(value: Any) -> Any:
 
 
 def encode_body(doc: Any) -> bytes:
-    return json.dumps(doc, default=_default, separators=(",", ":"), ensure_ascii=False).encode()
+    text = json.dumps(doc, default=_default, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:  # a lone surrogate (JSON allows "\ud800") is sent escaped, as it came
+        return json.dumps(doc, default=_default, separators=(",", ":")).encode()
 
 
 def content_type(version: str) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from stepline.lake.athena import Athena, AthenaError
@@ -96,7 +96,8 @@ def rest_route(edge: AthenaEdge, authenticate: Callable[[Request, bytes], Awaita
                             headers={"x-amzn-RequestId": request_id})
         except Exception as e:  # noqa: BLE001 - every failure becomes an AWS error document
             err = errors.to_response(e, rest=True, redact=redact)
-            return JSONResponse({"message": err.message, "Message": err.message}, err.status,
-                                headers={"x-amzn-ErrorType": err.code, "x-amzn-RequestId": request_id})
+            return Response(awsjson.encode_body({"message": err.message, "Message": err.message}), err.status,
+                            media_type="application/json",
+                            headers={"x-amzn-ErrorType": err.code, "x-amzn-RequestId": request_id})
 
     return Route("/query-executions{rest:path}", endpoint, methods=["GET", "POST"])
