@@ -57,3 +57,25 @@ def test_statements_after_set_session_authorization_are_the_new_users(tmp_path: 
         assert logged == [[alice_id, "select 'as-alice-now'"]]
     finally:
         service.close()
+
+
+def test_load_errors_carry_the_loading_users_id(tmp_path: Path):
+    from stepline.lake.paths import lake_path
+
+    warehouse = Warehouse(Config(data_dir=tmp_path))
+    service = warehouse.service
+    api = warehouse.dataapi()
+    try:
+        for sql in ("create user alice password 'Alice1234'", "create table loads_t (n int)",
+                    "grant select, insert on loads_t to alice"):
+            _run(api, service, sql, "awsuser")
+        path = lake_path("s3://ids/a.txt", tmp_path)
+        path.parent.mkdir(parents=True)
+        path.write_text("1\nx\n3\n")
+        _run(api, service, "copy loads_t from 's3://ids/a.txt' iam_role 'arn:aws:iam::1:role/r' maxerror 1", "alice")
+        [[alice_id]] = _run(api, service, "select current_user_id", "alice")
+        assert _run(api, service, "select userid, line_number from stl_load_errors", "awsuser") == [[alice_id, 2]]
+        assert _run(api, service, "select count(*) from stl_load_errors where userid = current_user_id",
+                    "alice") == [[1]]
+    finally:
+        service.close()

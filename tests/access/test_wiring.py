@@ -268,3 +268,25 @@ def test_postgres_restricted_users_run_under_set_role(pg: Wired) -> None:
     pg.service.wait(out["Id"], timeout=60)
     pg.denied("select amount from sales", SessionId=out["SessionId"])
     assert pg.ok("select count(id) from sales", SessionId=out["SessionId"]) == [[3]]
+
+
+@pytest.mark.parametrize("backend", ["duck", "pg"])
+def test_copy_needs_insert_on_its_columns_as_on_redshift(backend, request):
+    from stepline.lake.paths import lake_path
+
+    w: Wired = request.getfixturevalue(backend)
+    on = f"{w.schema}.sales" if backend == "pg" else "sales"  # type: ignore[attr-defined]
+    path = lake_path("s3://loads/sales.txt", w.config.data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("7|NEW|70\n")
+    copy = "copy sales from 's3://loads/sales.txt' iam_role 'arn:aws:iam::1:role/r'"
+    assert "relation sales" in w.denied(copy, "alice")  # SELECT on some columns is not INSERT
+    w.ok(f"GRANT INSERT (id, supplier) ON {on} TO alice")
+    assert "relation sales" in w.denied(copy, "alice")  # every column is loaded: amount is not granted
+    path.write_text("8|LISTED\n")
+    w.ok("copy sales (id, supplier) from 's3://loads/sales.txt' iam_role 'arn:aws:iam::1:role/r'", "alice")
+    w.ok(f"GRANT INSERT ON {on} TO alice")
+    path.write_text("9|WHOLE|90\n")
+    w.ok(copy, "alice")
+    assert w.ok("select id, supplier, coalesce(amount, -1) from sales where id > 3 order by id") == [
+        [8, "LISTED", -1], [9, "WHOLE", 90]]

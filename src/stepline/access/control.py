@@ -33,6 +33,7 @@ SAFE_SETTINGS = frozenset({"timezone", "time zone", "datestyle", "query_group", 
 INSUFFICIENT_PRIVILEGE = "42501"
 _PASS_THROUGH = frozenset({"begin", "commit", "rollback", "noop"})
 _CALL = re.compile(r"^\s*call\s+([\w$]+)(?:\s*\.\s*([\w$]+))?", re.I)
+_COPY = re.compile(r'^\s*copy\s+"?([\w$]+)"?(?:\s*\.\s*"?([\w$]+)"?)?\s*(?:\(([^)]*)\))?', re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +234,8 @@ class AccessControl:
                 return None
             if statement.extension == "call":
                 return self._call(user, statement.source)
+            if statement.extension == "copy":
+                return self._copy(user, statement.source)
             raise enforce.denied(f"{(statement.extension or 'statement').replace('_', ' ')} (superusers only)")
         if sql is None:
             raise enforce.denied("statement")
@@ -271,6 +274,20 @@ class AccessControl:
                 return
             for ddl in system_views.postgres_ddl(self.pg_prefix):
                 ctx.execute(ddl)
+
+    def _copy(self, user: str, source: str) -> None:
+        """COPY needs INSERT on its table's (listed) columns and USAGE on its schema, as on Redshift;
+        row-level policies do not apply to inserted rows."""
+        m = _COPY.match(source)
+        if not m:
+            raise enforce.denied("copy")
+        schema, name = (m.group(1), m.group(2)) if m.group(2) else (None, m.group(1))
+        rel = self.lookup(schema.lower() if schema else None, name.lower())
+        if rel is None:
+            raise AccessDenied(f'relation "{name}" does not exist')
+        listed = {c.strip().strip('"').lower() for c in (m.group(3) or "").split(",") if c.strip()}
+        self.enforcer.check_privilege(user, rel, "INSERT", listed or set(rel.columns))
+        return None
 
     def _call(self, user: str, source: str) -> None:
         m = _CALL.match(source)

@@ -66,8 +66,8 @@ def load_error_rows(ctx: ExtensionContext, view: str) -> ExtensionResult:
     rows = []
     for r in load_errors(ctx.data_dir):
         start = dt.datetime.fromtimestamp(r["starttime"], dt.UTC).replace(tzinfo=None) if r["starttime"] else None
-        rows.append((100, r["slice"], r["tbl"], start, r["session"], r["query"], r["filename"], r["line_number"],
-                     r["colname"], r["type"], r["col_length"], r["position"], r["raw_line"], r["raw_field_value"],
+        rows.append((ctx.user_id(r["userid"]), r["slice"], r["tbl"], start, r["session"], r["query"],
+                     r["filename"], r["line_number"], r["colname"], r["type"], r["col_length"], r["position"], r["raw_line"], r["raw_field_value"],
                      r["err_code"], r["err_reason"], r["is_partial"], r["start_offset"], r["userid"]))
     return ExtensionResult(columns=[(n, "") for n in names], rows=rows)
 
