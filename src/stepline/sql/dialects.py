@@ -38,11 +38,24 @@ class InterleavedSortKeyProperty(exp.Property):
     arg_types: ClassVar[dict[str, bool]] = {"this": True}
 
 
+class SortKeyAutoProperty(exp.Property):
+    """``SORTKEY AUTO``: Redshift chooses the sort key (nothing to keep here)."""
+
+    arg_types: ClassVar[dict[str, bool]] = {}
+
+
 class GetDate(exp.Expression, exp.Func):
     """GETDATE(): the current UTC time, without time zone, to the second.
     https://docs.aws.amazon.com/redshift/latest/dg/r_GETDATE.html"""
 
     arg_types: ClassVar[dict[str, bool]] = {}
+
+
+class AddMonths(exp.Expression, exp.Func):
+    """ADD_MONTHS(date, n): a timestamp; the last day of a month stays the last day.
+    https://docs.aws.amazon.com/redshift/latest/dg/r_ADD_MONTHS.html"""
+
+    arg_types: ClassVar[dict[str, bool]] = {"this": True, "expression": True}
 
 
 def _build_datepart(args: list[Any]) -> exp.Expr:
@@ -58,6 +71,7 @@ class _RedshiftInParser(RedshiftParser):
         **RedshiftParser.FUNCTIONS,
         "DATEPART": _build_datepart,
         "GETDATE": lambda args: GetDate(),
+        "ADD_MONTHS": lambda args: AddMonths(this=seq_get(args, 0), expression=seq_get(args, 1)),
     }
 
     CONSTRAINT_PARSERS: ClassVar[dict[str, Any]] = {
@@ -69,7 +83,14 @@ class _RedshiftInParser(RedshiftParser):
     PROPERTY_PARSERS: ClassVar[dict[str, Any]] = {
         **RedshiftParser.PROPERTY_PARSERS,
         "INTERLEAVED": lambda self: self._parse_interleaved_sortkey(),
+        "SORTKEY": lambda self: self._parse_sortkey_or_auto(),
     }
+
+    def _parse_sortkey_or_auto(self) -> exp.Expr:
+        # SORTKEY AUTO: Redshift picks the sort key; there is no column to keep.
+        if self._match_text_seq("AUTO"):
+            return self.expression(SortKeyAutoProperty())
+        return self._parse_sortkey()
 
     def _parse_interleaved_sortkey(self) -> exp.Expr:
         if not self._match_text_seq("SORTKEY"):

@@ -15,7 +15,7 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
-from stepline.sql.dialects import WRITE, GetDate
+from stepline.sql.dialects import WRITE, AddMonths, GetDate
 
 
 class UnsupportedFeature(Exception):
@@ -111,8 +111,6 @@ def _sysdate(node: exp.Expr, dialect: str) -> exp.Expr | None:
 
 
 def _listagg(node: exp.Expr, dialect: str) -> exp.Expr | None:
-    if dialect != "postgres":
-        return None
     # LISTAGG(x, sep) WITHIN GROUP (ORDER BY ...) -> STRING_AGG(x::text, sep ORDER BY ...)
     if isinstance(node, exp.GroupConcat) and isinstance(node.parent, exp.WithinGroup):
         return None  # rewritten with its WITHIN GROUP
@@ -121,10 +119,20 @@ def _listagg(node: exp.Expr, dialect: str) -> exp.Expr | None:
         return None
     value = group.this
     distinct = isinstance(value, exp.Distinct)
-    if distinct:
-        value = value.expressions[0]
-    text = exp.cast(value, "text")
     sep = group.args.get("separator") or exp.Literal.string("")
+    if distinct:
+        # LISTAGG(DISTINCT x, sep) parses as DISTINCT over (x, sep)
+        parts = value.expressions
+        if len(parts) == 2 and group.args.get("separator") is None:
+            sep = parts[1]
+        value = parts[0]
+    if dialect != "postgres":
+        if not distinct:
+            return None
+        # DuckDB wants DISTINCT's ORDER BY on the aggregated value itself: no cast
+        text = value
+    else:
+        text = exp.cast(value, "text")
     if isinstance(node, exp.WithinGroup):
         sep = exp.Order(this=sep, expressions=node.expression.expressions)
     args: list[exp.Expr] = [exp.Distinct(expressions=[text]) if distinct else text, sep]
@@ -185,8 +193,9 @@ def _regexp_substr_duckdb(node: exp.Expr) -> exp.Expr | None:
 def _trunc(node: exp.Expr, dialect: str) -> exp.Expr | None:
     # TRUNC(timestamp) is a date in Redshift; applied only where the argument is a timestamp.
     arg = node.this
+    inner = arg.this if isinstance(arg, exp.Paren) else arg
     if node.args.get("decimals") is None and isinstance(
-        arg, (exp.CurrentTimestamp, GetDate, exp.CurrentDate, exp.AtTimeZone)
+        inner, (exp.CurrentTimestamp, GetDate, exp.CurrentDate, exp.AtTimeZone)
     ) or (isinstance(arg, exp.Cast) and arg.to.is_type("timestamp", "timestamptz", "date")):
         return exp.cast(arg, "date")
     return None
@@ -228,13 +237,45 @@ def _datatype(node: exp.Expr, dialect: str) -> exp.Expr | None:
 
 _PARTS = {"DAYOFWEEK": "DOW", "DAYOFYEAR": "DOY", "WEEKDAY": "DOW", "DW": "DOW", "DY": "DOY"}
 
+# Redshift's abbreviations of date parts, as both backends name them.
+# https://docs.aws.amazon.com/redshift/latest/dg/r_Dateparts_for_datetime_functions.html
+_DATEPART_NAMES = {
+    "MILLENNIA": "MILLENNIUM", "MILLENNIUMS": "MILLENNIUM", "MIL": "MILLENNIUM", "MILS": "MILLENNIUM",
+    "CENTURIES": "CENTURY", "C": "CENTURY", "CENT": "CENTURY", "CENTS": "CENTURY",
+    "DECADES": "DECADE", "DEC": "DECADE", "DECS": "DECADE",
+    "YEARS": "YEAR", "Y": "YEAR", "YR": "YEAR", "YRS": "YEAR",
+    "QUARTERS": "QUARTER", "QTR": "QUARTER", "QTRS": "QUARTER",
+    "MONTHS": "MONTH", "MON": "MONTH", "MONS": "MONTH",
+    "WEEKS": "WEEK", "W": "WEEK",
+    "DAYS": "DAY", "D": "DAY",
+    "HOURS": "HOUR", "H": "HOUR", "HR": "HOUR", "HRS": "HOUR",
+    "MINUTES": "MINUTE", "M": "MINUTE", "MIN": "MINUTE", "MINS": "MINUTE",
+    "SECONDS": "SECOND", "S": "SECOND", "SEC": "SECOND", "SECS": "SECOND",
+    "MILLISECONDS": "MILLISECOND", "MS": "MILLISECOND", "MSEC": "MILLISECOND", "MSECS": "MILLISECOND",
+    "MSECOND": "MILLISECOND", "MSECONDS": "MILLISECOND", "MILLISEC": "MILLISECOND",
+    "MILLISECS": "MILLISECOND", "MILLISECON": "MILLISECOND",
+    "MICROSECONDS": "MICROSECOND", "MICROSEC": "MICROSECOND", "MICROSECS": "MICROSECOND",
+    "MICROSECOND": "MICROSECOND", "USECOND": "MICROSECOND", "USECONDS": "MICROSECOND",
+    "US": "MICROSECOND", "USEC": "MICROSECOND", "USECS": "MICROSECOND",
+}
+# Parts whose value has a fraction (or exceeds an integer's range): a double, else an integer.
+_FRACTIONAL_PARTS = {"EPOCH", "SECOND", "MILLISECOND", "MICROSECOND", "MILLISECONDS",
+                     "MICROSECONDS"}
+
+
+def _part_name(name: str) -> str:
+    upper = name.upper()
+    return _PARTS.get(upper) or _DATEPART_NAMES.get(upper, upper)
+
 
 def _extract(node: exp.Expr, dialect: str) -> exp.Expr | None:
     # DATEPART(dow, x): Sunday is 0 as in PostgreSQL; both backends spell it DOW.
-    part = node.this.name.upper()
-    if part in _PARTS:
-        return exp.Extract(this=exp.var(_PARTS[part]), expression=node.expression)
-    return None
+    part = _part_name(node.this.name)
+    out = exp.Extract(this=exp.var(part), expression=node.expression)
+    if dialect == "postgres" and not isinstance(node.parent, exp.Cast):
+        # PostgreSQL's EXTRACT is numeric (a decimal string in the Data API); Redshift's a number.
+        return exp.cast(out, "double" if part in _FRACTIONAL_PARTS else "bigint")
+    return out if part != node.this.name.upper() else None
 
 
 def _regexp_replace(node: exp.Expr, dialect: str) -> exp.Expr | None:
@@ -270,9 +311,12 @@ def _to_char_number(node: exp.Expr, dialect: str) -> exp.Expr | None:
 
 def _date_trunc(node: exp.Expr, dialect: str) -> exp.Expr | None:
     # DATE_TRUNC returns a timestamp in Redshift, also for a date (both backends keep the type).
-    if isinstance(node.parent, exp.Cast):
-        return None
-    return exp.cast(node.copy(), "timestamp")
+    in_cast = isinstance(node.parent, exp.Cast)
+    node = node.copy()
+    unit = node.args.get("unit")
+    if unit is not None and _part_name(unit.name) != unit.name.upper():
+        node.set("unit", exp.var(_part_name(unit.name)))
+    return node if in_cast else exp.cast(node, "timestamp")
 
 
 def _window(node: exp.Expr, dialect: str) -> exp.Expr | None:
@@ -291,9 +335,124 @@ def _window(node: exp.Expr, dialect: str) -> exp.Expr | None:
 
 
 def _anonymous(node: exp.Expr, dialect: str) -> exp.Expr | None:
-    if node.name.upper() == "JSON_SERIALIZE" and len(node.expressions) == 1:
-        return exp.cast(node.expressions[0].copy(), "text")
+    name, args = node.name.upper(), [a.copy() for a in node.expressions]
+    if name == "JSON_SERIALIZE" and len(args) == 1:
+        return exp.cast(args[0], "text")
+    if name == "REPLICATE":
+        return exp.Anonymous(this="repeat", expressions=args)
+    if name == "OCTET_LENGTH" and dialect == "duckdb" and len(args) == 1:
+        return exp.Anonymous(this="strlen", expressions=[exp.cast(args[0], "varchar")])
+    if name == "JSON_ARRAY_LENGTH" and args:
+        if dialect == "duckdb":
+            return exp.cast(exp.Anonymous(this="json_array_length", expressions=args[:1]), "int")
+        return exp.Anonymous(this="json_array_length", expressions=[exp.cast(args[0], "json")])
+    if name == "JSON_EXTRACT_ARRAY_ELEMENT_TEXT" and len(args) >= 2:
+        # zero-based; NULL when out of bounds (also for a negative index, which DuckDB counts
+        # from the end). https://docs.aws.amazon.com/redshift/latest/dg/JSON_EXTRACT_ARRAY_ELEMENT_TEXT.html
+        if dialect == "duckdb":
+            return _template(
+                "CASE WHEN __i >= 0 THEN json_extract_string(__j, CAST(__i AS INT)) END",
+                dialect, j=args[0], i=args[1],
+            )
+        return _template("CAST(__j AS JSON) ->> CAST(__i AS INT)", dialect, j=args[0], i=args[1])
+    if name in ("IS_VALID_JSON", "IS_VALID_JSON_ARRAY") and len(args) == 1:
+        return _valid_json(args[0], name == "IS_VALID_JSON_ARRAY", dialect)
+    if name == "FNV_HASH":
+        raise UnsupportedFeature("FNV_HASH")
     return None
+
+
+def _valid_json(value: exp.Expr, array: bool, dialect: str) -> exp.Expr:
+    # https://docs.aws.amazon.com/redshift/latest/dg/IS_VALID_JSON.html: a JSON object (or, for
+    # IS_VALID_JSON_ARRAY, an array); PostgreSQL 15 has no IS JSON, so a function does it.
+    want = "ARRAY" if array else "OBJECT"
+    if dialect == "duckdb":
+        return _template(
+            f"CASE WHEN json_valid(__v) THEN json_type(__v) = '{want}' WHEN __v IS NOT NULL THEN FALSE END",
+            dialect, v=value,
+        )
+    kind = exp.Anonymous(this=JSON_KIND_FUNCTION, expressions=[exp.cast(value, "text")])
+    return exp.EQ(this=kind, expression=exp.Literal.string(want.lower()))
+
+
+#: The PostgreSQL function that names a text's JSON type ('object', 'array', ...; 'invalid' when
+#: it is not JSON), created by ``POSTGRES_FUNCTIONS``.
+JSON_KIND_FUNCTION = "stepline_fn.json_kind"
+
+#: What a PostgreSQL connection runs first so that the functions above exist (once per
+#: database; concurrent connections may race to create them, and the loser finds them made).
+POSTGRES_FUNCTIONS = """DO $stepline$
+BEGIN
+  IF to_regprocedure('stepline_fn.json_kind(text)') IS NULL THEN
+    BEGIN
+      CREATE SCHEMA IF NOT EXISTS stepline_fn;
+      CREATE FUNCTION stepline_fn.json_kind(t text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $f$
+      BEGIN
+        RETURN json_typeof(t::json);
+      EXCEPTION WHEN others THEN
+        RETURN 'invalid';
+      END $f$;
+    EXCEPTION WHEN duplicate_function OR unique_violation OR duplicate_schema THEN
+      NULL;
+    END;
+  END IF;
+END $stepline$"""
+
+
+def _add_months(node: exp.Expr, dialect: str) -> exp.Expr:
+    # The last day of a month maps to the last day of the target month; the time of day stays.
+    # https://docs.aws.amazon.com/redshift/latest/dg/r_ADD_MONTHS.html
+    months = "to_months(CAST(__n AS INTEGER))" if dialect == "duckdb" else "(CAST(__n AS INTEGER) * INTERVAL '1 month')"
+    last_day = ("last_day(CAST({x} AS DATE))" if dialect == "duckdb"
+                else "CAST(date_trunc('month', {x}) + INTERVAL '1 month - 1 day' AS DATE)")
+    shifted = f"(__d + {months})"
+    sql = (
+        f"CASE WHEN CAST(__d AS DATE) = {last_day.format(x='__d')} "
+        f"THEN CAST({last_day.format(x=shifted)} AS TIMESTAMP) + (__d - date_trunc('day', __d)) "
+        f"ELSE {shifted} END"
+    )
+    return _template(sql, dialect, d=exp.cast(node.this.copy(), "timestamp"), n=node.expression.copy())
+
+
+def _months_between(node: exp.Expr, dialect: str) -> exp.Expr | None:
+    # Whole months when both days are the same day of month or both are month ends, otherwise
+    # the day difference over 31. https://docs.aws.amazon.com/redshift/latest/dg/r_MONTHS_BETWEEN_function.html
+    if dialect != "postgres":
+        return None
+    month_end = "CAST(date_trunc('month', {x}) + INTERVAL '1 month - 1 day' AS DATE)"
+    sql = (
+        "CAST((EXTRACT(YEAR FROM __a) * 12 + EXTRACT(MONTH FROM __a)) - "
+        "(EXTRACT(YEAR FROM __b) * 12 + EXTRACT(MONTH FROM __b)) + "
+        f"CASE WHEN EXTRACT(DAY FROM __a) = EXTRACT(DAY FROM __b) OR (__a = {month_end.format(x='__a')} "
+        f"AND __b = {month_end.format(x='__b')}) THEN 0 "
+        "ELSE (EXTRACT(DAY FROM __a) - EXTRACT(DAY FROM __b)) / 31.0 END AS DOUBLE PRECISION)"
+    )
+    return _template(sql, dialect, a=exp.cast(node.this.copy(), "date"),
+                     b=exp.cast(node.expression.copy(), "date"))
+
+
+_WEEKDAYS = {"MO": 1, "TU": 2, "WE": 3, "TH": 4, "FR": 5, "SA": 6, "SU": 7}
+
+
+def _next_day(node: exp.Expr, dialect: str) -> exp.Expr | None:
+    # The first such weekday after the date. https://docs.aws.amazon.com/redshift/latest/dg/r_NEXT_DAY.html
+    if dialect != "postgres":
+        return None
+    day = node.expression
+    if not isinstance(day, exp.Literal) or day.name[:2].upper() not in _WEEKDAYS:
+        raise UnsupportedFeature("NEXT_DAY with a day that is not a literal weekday name")
+    target = _WEEKDAYS[day.name[:2].upper()]
+    return _template(
+        f"__d + CAST(((({target} - EXTRACT(ISODOW FROM __d)) + 6) % 7) + 1 AS INT)",
+        dialect, d=exp.cast(node.this.copy(), "date"),
+    )
+
+
+def _to_timestamp(node: exp.Expr, dialect: str) -> exp.Expr | None:
+    # TO_TIMESTAMP gives a TIMESTAMPTZ; DuckDB's strptime a plain timestamp (read as UTC).
+    if dialect != "duckdb" or isinstance(node.parent, exp.Cast):
+        return None
+    return exp.cast(node.copy(), "timestamptz")
 
 
 def _json_text(node: exp.Expr, dialect: str) -> exp.Expr | None:
@@ -339,6 +498,10 @@ REWRITES: dict[type[exp.Expr], Rewrite] = {
     exp.Window: _window,
     exp.Anonymous: _anonymous,
     exp.JSONExtractScalar: _json_text,
+    AddMonths: _add_months,
+    exp.MonthsBetween: _months_between,
+    exp.NextDay: _next_day,
+    exp.StrToTime: _to_timestamp,
 }
 
 

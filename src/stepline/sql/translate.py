@@ -30,6 +30,7 @@ from stepline.sql.dialects import (
     READ,
     WRITE,
     GetDate,
+    SortKeyAutoProperty,
     leading_words,
     split_statements,
     strip_leading_comments,
@@ -70,7 +71,7 @@ SESSION_SETUP: dict[str, tuple[str, ...]] = {
         "CREATE SCHEMA IF NOT EXISTS public",
         "SET search_path = 'public'",
     ),
-    "postgres": ("SET TIME ZONE 'UTC'",),
+    "postgres": ("SET TIME ZONE 'UTC'", functions.POSTGRES_FUNCTIONS),
 }
 
 #: Statements returned as kind "extension" (``sql`` None), by name -> what they are. A handler
@@ -184,7 +185,6 @@ _UNSUPPORTED: dict[tuple[str, ...], str] = {
     ("CREATE", "IDENTITY", "PROVIDER"): "CREATE IDENTITY PROVIDER",
     ("CREATE", "MASKING", "POLICY"): "CREATE MASKING POLICY",
     ("ATTACH", "MASKING", "POLICY"): "ATTACH MASKING POLICY",
-    ("REFRESH", "MATERIALIZED", "VIEW"): "REFRESH MATERIALIZED VIEW",
     ("CANCEL",): "CANCEL (use CancelStatement)",
     ("LOCK",): "LOCK",
     ("PREPARE",): "PREPARE",
@@ -279,6 +279,10 @@ def _translate_one(source: str, dialect: str, search_path: tuple[str, ...]) -> T
         return Translated(source, None, "noop", (), notices=(_LAYOUT_NOTICE,))
     if upper[:1] == ("EXPLAIN",):
         return _explain(source, dialect, search_path)
+    if upper[:3] == ("REFRESH", "MATERIALIZED", "VIEW"):
+        if dialect == "postgres":
+            return Translated(source, source.strip(), "ddl", ())
+        return Translated(source, None, "noop", (), notices=(_VIEW_NOTICE,))
     match = _match_prefix(upper)
     if match is None and _ATHENA_CTAS.match(body):
         match = ("extension", "athena_ctas")
@@ -416,6 +420,10 @@ def _translate_tree(source: str, dialect: str, search_path: tuple[str, ...]) -> 
     notices: list[str] = []
     attributes: TableAttributes | None = None
     prelude: list[str] = []
+    if isinstance(tree, exp.Create):
+        notices += _create_layout(tree, dialect)
+    if isinstance(tree, exp.Drop) and tree.args.get("materialized") and dialect == "duckdb":
+        tree.set("materialized", False)
     if isinstance(tree, exp.Select) and tree.args.get("into") is not None:
         tree = _select_into(tree)
     tree = _temp_names(tree)
@@ -452,6 +460,34 @@ def _translate_tree(source: str, dialect: str, search_path: tuple[str, ...]) -> 
         notices=tuple(notices),
         dropped_tables=dropped,
     )
+
+
+_VIEW_NOTICE = (
+    "materialized views are plain views on this warehouse: always current, so REFRESH "
+    "MATERIALIZED VIEW has nothing to do"
+)
+# Layout properties of materialized views (CREATE TABLE keeps its own in the catalog).
+_VIEW_LAYOUT = (exp.DistKeyProperty, exp.DistStyleProperty, exp.SortKeyProperty,
+                exp.AutoRefreshProperty, exp.BackupProperty)
+
+
+def _create_layout(tree: exp.Create, dialect: str) -> list[str]:
+    """Drop what only shapes Redshift's storage: SORTKEY AUTO, a view's WITH NO SCHEMA BINDING
+    (late binding: names resolve when the view is queried, as they do here), a materialized
+    view's keys and AUTO REFRESH; on DuckDB a materialized view becomes a plain view."""
+    tree.set("no_schema_binding", None)
+    props = tree.args.get("properties")
+    if props is None:
+        return []
+    kept = [p for p in props.expressions if not isinstance(p, SortKeyAutoProperty)]
+    notices: list[str] = []
+    if (tree.kind or "").upper() == "VIEW" and any(isinstance(p, exp.MaterializedProperty) for p in kept):
+        kept = [p for p in kept if not isinstance(p, _VIEW_LAYOUT)]
+        if dialect == "duckdb":
+            kept = [p for p in kept if not isinstance(p, exp.MaterializedProperty)]
+            notices.append(_VIEW_NOTICE)
+    tree.set("properties", exp.Properties(expressions=kept) if kept else None)
+    return notices
 
 
 _LAYOUT_NOTICE = (
