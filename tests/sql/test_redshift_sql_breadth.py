@@ -132,6 +132,10 @@ _FUNCTIONS: list[tuple[str, str, list[list[Any]]]] = [
     ("sha2", "SELECT SHA2('abc', 256)", [["ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"]]),
     # https://docs.aws.amazon.com/redshift/latest/dg/r_FNV_HASH.html
     ("fnv_hash", "SELECT FNV_HASH('Amazon Redshift')", [[7783490368944507294]]),
+    # chained: the second call's seed is the first call's hash (FNV-1a over both texts)
+    ("fnv_hash_seed", "SELECT FNV_HASH('Redshift', FNV_HASH('Amazon '))", [[7783490368944507294]]),
+    ("fnv_hash_column", "SELECT FNV_HASH(x) FROM (SELECT 'Amazon Redshift' AS x UNION ALL SELECT NULL) AS s "
+     "ORDER BY 1", [[7783490368944507294], [None]]),
     ("concat_op", "SELECT 'a' || 'b' || 'c', 'a' || NULL", [["abc", None]]),
     ("concat_fn", "SELECT CONCAT('a', 'b')", [["ab"]]),
     ("like_ilike", "SELECT 'Abc' LIKE 'A%', 'Abc' ILIKE 'a%', 'abc' SIMILAR TO '%b%'", [[True, True, True]]),

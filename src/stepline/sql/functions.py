@@ -357,8 +357,8 @@ def _anonymous(node: exp.Expr, dialect: str) -> exp.Expr | None:
         return _template("CAST(__j AS JSON) ->> CAST(__i AS INT)", dialect, j=args[0], i=args[1])
     if name in ("IS_VALID_JSON", "IS_VALID_JSON_ARRAY") and len(args) == 1:
         return _valid_json(args[0], name == "IS_VALID_JSON_ARRAY", dialect)
-    if name == "FNV_HASH":
-        raise UnsupportedFeature("FNV_HASH")
+    if name == "FNV_HASH" and args:
+        return _fnv_hash(args, dialect)
     return None
 
 
@@ -379,24 +379,64 @@ def _valid_json(value: exp.Expr, array: bool, dialect: str) -> exp.Expr:
 #: it is not JSON), created by ``POSTGRES_FUNCTIONS``.
 JSON_KIND_FUNCTION = "stepline_fn.json_kind"
 
+#: The PostgreSQL function for FNV_HASH(text [, seed]), created by ``POSTGRES_FUNCTIONS``.
+FNV_FUNCTION = "stepline_fn.fnv_hash"
+
+# 64-bit FNV-1a: https://docs.aws.amazon.com/redshift/latest/dg/r_FNV_HASH.html
+_FNV_OFFSET, _FNV_PRIME, _TWO_64 = 14695981039346656037, 1099511628211, 2**64
+
 #: What a PostgreSQL connection runs first so that the functions above exist (once per
-#: database; concurrent connections may race to create them, and the loser finds them made).
-POSTGRES_FUNCTIONS = """DO $stepline$
+#: database). Connections opening together may race to create them; the loser's error is
+#: dropped, as the winner made the same functions.
+POSTGRES_FUNCTIONS = f"""DO $stepline$
 BEGIN
-  IF to_regprocedure('stepline_fn.json_kind(text)') IS NULL THEN
+  IF to_regprocedure('stepline_fn.fnv_hash(text,numeric)') IS NULL THEN
     BEGIN
       CREATE SCHEMA IF NOT EXISTS stepline_fn;
-      CREATE FUNCTION stepline_fn.json_kind(t text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $f$
+      CREATE OR REPLACE FUNCTION stepline_fn.json_kind(t text) RETURNS text
+      LANGUAGE plpgsql IMMUTABLE AS $f$
       BEGIN
         RETURN json_typeof(t::json);
       EXCEPTION WHEN others THEN
         RETURN 'invalid';
       END $f$;
-    EXCEPTION WHEN duplicate_function OR unique_violation OR duplicate_schema THEN
+      CREATE OR REPLACE FUNCTION stepline_fn.fnv_hash(t text, seed numeric) RETURNS bigint
+      LANGUAGE plpgsql IMMUTABLE AS $f$
+      DECLARE h numeric := CASE WHEN seed < 0 THEN seed + {_TWO_64} ELSE seed END; b int; low int;
+      BEGIN
+        IF t IS NULL THEN RETURN NULL; END IF;
+        FOR b IN SELECT get_byte(convert_to(t, 'UTF8'), i)
+                 FROM generate_series(0, octet_length(t) - 1) AS i ORDER BY i LOOP
+          low := (h % 256)::int;
+          h := mod((h - low + (low # b)) * {_FNV_PRIME}, {_TWO_64});
+        END LOOP;
+        IF h >= {_TWO_64 // 2} THEN h := h - {_TWO_64}; END IF;
+        RETURN h::bigint;
+      END $f$;
+    EXCEPTION WHEN others THEN
       NULL;
     END;
   END IF;
 END $stepline$"""
+
+
+def _fnv_hash(args: list[exp.Expr], dialect: str) -> exp.Expr:
+    # Only text is hashed as Redshift does (numbers hash their binary form there).
+    value = args[0]
+    if isinstance(value, exp.Literal) and not value.is_string:
+        raise UnsupportedFeature("FNV_HASH of a number (hash its text: FNV_HASH(x::varchar))")
+    text = exp.cast(value, "varchar" if dialect == "duckdb" else "text")
+    seed: exp.Expr = args[1] if len(args) > 1 else exp.Literal.number(_FNV_OFFSET)
+    if dialect == "postgres":
+        return exp.Anonymous(this=FNV_FUNCTION, expressions=[text, exp.cast(seed, "decimal")])
+    sql = (
+        f"(SELECT CAST(CASE WHEN h >= {_TWO_64 // 2} THEN h - {_TWO_64} ELSE h END AS BIGINT) FROM (SELECT "
+        "list_reduce(list_transform(range(0, strlen(__t)), "
+        "i -> CAST('0x' || substr(hex(__t), 2 * i + 1, 2) AS INTEGER)), "
+        f"(h, b) -> (xor(h, CAST(b AS HUGEINT)) * {_FNV_PRIME}) % {_TWO_64}, "
+        f"CAST(CASE WHEN __s < 0 THEN CAST(__s AS HUGEINT) + {_TWO_64} ELSE __s END AS HUGEINT)) AS h))"
+    )
+    return _template(sql, dialect, t=text, s=seed)
 
 
 def _add_months(node: exp.Expr, dialect: str) -> exp.Expr:
