@@ -200,6 +200,10 @@ _ATHENA_CTAS = re.compile(
 )
 _ALTER_RLS = re.compile(r"^\s*ALTER\s+TABLE\s+.*\bROW\s+LEVEL\s+SECURITY\b", re.I | re.S)
 _ALTER_APPEND = re.compile(r"^\s*ALTER\s+TABLE\s+[\w.\"$]+\s+APPEND\b", re.I | re.S)
+_APPEND_FROM = re.compile(
+    r"^\s*ALTER\s+TABLE\s+([\w.\"$]+)\s+APPEND\s+FROM\s+([\w.\"$]+)\s*(IGNOREEXTRA|FILLTARGET)?\s*;?\s*$",
+    re.I | re.S,
+)
 _ALTER_ENCODE = re.compile(
     r"^\s*ALTER\s+TABLE\s+[\w.\"$]+\s+ALTER\s+(COLUMN\s+)?[\w\"$]+\s+ENCODE\b", re.I | re.S
 )
@@ -270,7 +274,7 @@ def _translate_one(source: str, dialect: str, search_path: tuple[str, ...]) -> T
         if upper[: len(prefix)] == prefix:
             raise _unsupported(feature)
     if _ALTER_APPEND.match(body):
-        raise _unsupported("ALTER TABLE APPEND")
+        return _alter_append(source, body, dialect)
     if upper[:1] == ("SET",) or upper[:1] == ("RESET",) or upper[:1] == ("SHOW",):
         special = _session_statement(source, body, upper)
         if special is not None:
@@ -297,6 +301,36 @@ def _translate_one(source: str, dialect: str, search_path: tuple[str, ...]) -> T
             notices = (f"{upper[0]} is not needed on this warehouse and was skipped",)
         return Translated(source, None, kind, (), extension=extension, notices=notices)
     return _translate_tree(source, dialect, search_path)
+
+
+def _alter_append(source: str, body: str, dialect: str) -> Translated:
+    """ALTER TABLE target APPEND FROM source: the source's rows move to the target, columns
+    matched by name; the source is left empty. Here a copy and a delete in one transaction.
+    https://docs.aws.amazon.com/redshift/latest/dg/r_ALTER_TABLE_APPEND.html"""
+    m = _APPEND_FROM.match(body)
+    if m is None:
+        raise _syntax_error(source, "APPEND")
+    try:
+        target, src = (exp.to_table(name, dialect=READ) for name in m.group(1, 2))
+    except (ParseError, TokenError):
+        raise _syntax_error(source, m.group(1)) from None
+    out = WRITE[dialect]
+    t_sql, s_sql = target.sql(dialect=out), src.sql(dialect=out)
+    if dialect == "duckdb":
+        text = f"INSERT INTO {t_sql} BY NAME SELECT * FROM {s_sql}; DELETE FROM {s_sql}"
+    else:
+        # the shared columns, in the target's order, read from the catalog when it runs
+        t_lit, s_lit = _quote(t_sql), _quote(s_sql)
+        text = (
+            "DO $stepline$ DECLARE cols text; BEGIN "
+            "SELECT string_agg(quote_ident(t.attname), ', ' ORDER BY t.attnum) INTO cols "
+            f"FROM pg_attribute t JOIN pg_attribute s ON s.attrelid = {s_lit}::regclass "
+            "AND s.attname = t.attname AND s.attnum > 0 AND NOT s.attisdropped "
+            f"WHERE t.attrelid = {t_lit}::regclass AND t.attnum > 0 AND NOT t.attisdropped; "
+            f"EXECUTE format('INSERT INTO %s (%s) SELECT %s FROM %s', {t_lit}, cols, cols, {s_lit}); "
+            f"EXECUTE format('DELETE FROM %s', {s_lit}); END $stepline$"
+        )
+    return Translated(source, text, "dml", ())
 
 
 def _explain(source: str, dialect: str, search_path: tuple[str, ...]) -> Translated:
