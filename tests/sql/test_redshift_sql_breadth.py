@@ -186,6 +186,36 @@ _FUNCTIONS: list[tuple[str, str, list[list[Any]]]] = [
     ("exists_in", "SELECT 1 WHERE EXISTS (SELECT 1) AND 2 IN (1, 2) AND 3 NOT IN (1)", [[1]]),
     ("union_minus", "SELECT 1 UNION SELECT 2 MINUS SELECT 2 ORDER BY 1", [[1]]),
     ("intersect", "SELECT 1 INTERSECT SELECT 1", [[1]]),
+    ("concat_null", "SELECT CONCAT('a', NULL)", [[None]]),
+    ("nvl_many", "SELECT NVL(NULL, NULL, 3)", [[3]]),
+    ("trunc_column", "CREATE TABLE t (ts TIMESTAMP);\nINSERT INTO t VALUES ('2024-05-17 10:00:00');\n"
+     "SELECT TRUNC(ts) FROM t", [["2024-05-17"]]),
+    ("epoch_to_timestamp", "SELECT TIMESTAMP 'epoch' + 86400 * INTERVAL '1 second'", [["1970-01-02 00:00:00"]]),
+    ("date_plus_int", "SELECT '2024-01-31'::date + 1", [["2024-02-01"]]),
+    ("to_char_day_names", "SELECT TO_CHAR('2024-01-07'::date, 'Day'), TO_CHAR('2024-01-07'::date, 'DY'), "
+     "TO_CHAR('2024-01-07 15:04:00'::timestamp, 'HH12:MI AM')", [["Sunday   ", "SUN", "03:04 PM"]]),
+    ("to_char_quarter", "SELECT TO_CHAR('2024-05-07'::date, 'YYYY-Q')", [["2024-2"]]),
+    ("numeric_cast_rounds", "SELECT '3.456'::numeric(10,2)", [["3.46"]]),
+    ("strtol", "SELECT STRTOL('ff', 16)", [[255]]),
+    ("chr_ascii", "SELECT CHR(65), ASCII('A')", [["A", 65]]),
+    ("substring_from_for", "SELECT SUBSTRING('abc' FROM 2 FOR 1)", [["b"]]),
+    ("ltrim_chars", "SELECT LTRIM('xxabc', 'x')", [["abc"]]),
+    ("regex_operator", "SELECT 'abc' ~ '^a', 'abc' !~ 'z'", [[True, True]]),
+    ("greatest_null", "SELECT GREATEST(1, NULL, 3)", [[3]]),
+    ("ntile_percent_rank", "SELECT x, NTILE(2) OVER (ORDER BY x), PERCENT_RANK() OVER (ORDER BY x) FROM "
+     "(SELECT 1 AS x UNION ALL SELECT 2 UNION ALL SELECT 3) AS s ORDER BY x", [[1, 1, 0], [2, 1, 0.5], [3, 2, 1]]),
+    ("listagg_window", "SELECT g, LISTAGG(x, ',') WITHIN GROUP (ORDER BY x) OVER (PARTITION BY g) FROM "
+     "(SELECT 1 AS g, 'a' AS x UNION ALL SELECT 1, 'b') AS s ORDER BY x", [[1, "a,b"], [1, "a,b"]]),
+    ("median_window", "SELECT MEDIAN(x) OVER (PARTITION BY g) FROM (SELECT 1 AS g, 1 AS x UNION ALL "
+     "SELECT 1, 2) AS s", [[1.5], [1.5]]),
+    ("approximate_percentile", "SELECT APPROXIMATE PERCENTILE_DISC(0.5) WITHIN GROUP (ORDER BY x) FROM "
+     "(SELECT 1 AS x UNION ALL SELECT 2 UNION ALL SELECT 3) AS s", [[2]]),
+    ("regexp_substr_i", "SELECT REGEXP_SUBSTR('ABC', 'b', 1, 1, 'i')", [["B"]]),
+    ("bool_cast", "SELECT 't'::boolean, 'false'::bool", [[True, False]]),
+    ("with_recursive", "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3) "
+     "SELECT SUM(i) FROM n", [[6]]),
+    ("limit_offset", "SELECT x FROM (SELECT 1 AS x UNION ALL SELECT 2 UNION ALL SELECT 3) AS s ORDER BY x "
+     "LIMIT 1 OFFSET 1", [[2]]),
     ("select_into", "SELECT 1 AS x INTO stage_into;\nSELECT x FROM stage_into", [[1]]),
     ("select_into_temp", "SELECT 2 AS x INTO TEMP stage_tmp;\nSELECT x FROM stage_tmp", [[2]]),
 ]
@@ -270,6 +300,32 @@ _DDL_DML: list[tuple[str, str, list[list[Any]]]] = [
      "SELECT 1", [[1]]),
     ("schema_qualified", "CREATE SCHEMA IF NOT EXISTS {schema};\nCREATE TABLE {schema}.t (a INT);\n"
      "INSERT INTO {schema}.t VALUES (1);\nSELECT a FROM {schema}.t", [[1]]),
+    ("types", "CREATE TABLE t (a CHAR(2), b NUMERIC(12,2), c TIMESTAMPTZ, d BOOLEAN, e DOUBLE PRECISION, "
+     "f REAL, g SMALLINT, h DATE, j TEXT, k BPCHAR(3), l NVARCHAR(5), m FLOAT4, n INT8, o VARCHAR(MAX), "
+     "p CHARACTER VARYING(4), q DECIMAL(5), r INT2, s FLOAT);\n"
+     "INSERT INTO t VALUES ('ab', 1.5, '2024-01-01 00:00:00+00', true, 1.5, 2.5, 3, '2024-01-01', 'x', 'abc', "
+     "'n', 1.5, 8, 'o', 'p', 5, 2, 0.5);\nSELECT a, b, d, g, h, n, q FROM t",
+     [["ab", "1.50", True, 3, "2024-01-01", 8, "5"]]),
+    ("create_if_not_exists_constraints", "CREATE TABLE IF NOT EXISTS t (a INT NOT NULL, b VARCHAR(10) NOT NULL "
+     "DEFAULT '', UNIQUE (a), PRIMARY KEY (a));\nCREATE TABLE IF NOT EXISTS t (a INT);\n"
+     "INSERT INTO t (a) VALUES (1);\nSELECT a, b FROM t", [[1, ""]]),
+    ("insert_values_default", "CREATE TABLE t (a INT, b INT DEFAULT 9);\nINSERT INTO t VALUES (1, DEFAULT), "
+     "(2, 3);\nSELECT a, b FROM t ORDER BY a", [[1, 9], [2, 3]]),
+    ("insert_parenthesized_select", "CREATE TABLE t (a INT);\nINSERT INTO t (SELECT 1);\nSELECT a FROM t", [[1]]),
+    ("ctas_parenthesized", "CREATE TABLE t AS (SELECT 1 AS a);\nSELECT a FROM t", [[1]]),
+    ("delete_without_from", "CREATE TABLE t (a INT);\nINSERT INTO t VALUES (1), (2);\nDELETE t WHERE a = 1;\n"
+     "SELECT a FROM t", [[2]]),
+    ("alter_column_type", "CREATE TABLE t (a VARCHAR(2));\nALTER TABLE t ALTER COLUMN a TYPE VARCHAR(10);\n"
+     "INSERT INTO t VALUES ('abcdefgh');\nSELECT a FROM t", [["abcdefgh"]]),
+    ("alter_add_constraint", "CREATE TABLE t (a INT NOT NULL);\nALTER TABLE t ADD CONSTRAINT t_pk PRIMARY KEY (a);\n"
+     "SELECT COUNT(*) FROM t", [[0]]),
+    ("drop_two_tables", "CREATE TABLE t (a INT);\nCREATE TABLE u (a INT);\nDROP TABLE t, u;\n"
+     "CREATE TABLE t (b INT);\nSELECT COUNT(*) FROM t", [[0]]),
+    ("vacuum_analyze", "CREATE TABLE t (a INT);\nVACUUM t;\nANALYZE t;\nVACUUM DELETE ONLY t;\n"
+     "SELECT COUNT(*) FROM t", [[0]]),
+    ("comment_on_view", "CREATE VIEW v AS SELECT 1 AS a;\nCOMMENT ON VIEW v IS 'one';\nSELECT a FROM v", [[1]]),
+    ("drop_materialized_view", "CREATE MATERIALIZED VIEW mv AS SELECT 1 AS a;\nDROP MATERIALIZED VIEW mv;\n"
+     "CREATE TABLE mv (b INT);\nSELECT COUNT(*) FROM mv", [[0]]),
     ("transaction_block", "BEGIN;\nCREATE TABLE t (a INT);\nINSERT INTO t VALUES (1);\nEND;\nSELECT a FROM t",
      [[1]]),
 ]

@@ -198,7 +198,18 @@ def _trunc(node: exp.Expr, dialect: str) -> exp.Expr | None:
         inner, (exp.CurrentTimestamp, GetDate, exp.CurrentDate, exp.AtTimeZone)
     ) or (isinstance(arg, exp.Cast) and arg.to.is_type("timestamp", "timestamptz", "date")):
         return exp.cast(arg, "date")
+    if node.args.get("decimals") is None and isinstance(arg, exp.Column):
+        # a column of unknown type: a function overloaded for timestamps (a date) and numbers
+        return exp.Anonymous(this=TRUNC_FUNCTION[dialect], expressions=[arg.copy()])
     return None
+
+
+#: TRUNC(x) for a value whose type is known only when it runs (created on every connection).
+TRUNC_FUNCTION = {"duckdb": "stepline_trunc", "postgres": "stepline_fn.trunc"}
+DUCKDB_FUNCTIONS = (
+    "CREATE OR REPLACE TEMP MACRO stepline_trunc(x TIMESTAMP) AS CAST(x AS DATE), "
+    "(x TIMESTAMPTZ) AS CAST(x AS DATE), (x DATE) AS x, (x BIGINT) AS x, (x DOUBLE) AS trunc(x)",
+)
 
 
 def _similar_to(node: exp.Expr, dialect: str) -> exp.Expr | None:
@@ -329,6 +340,20 @@ def _window(node: exp.Expr, dialect: str) -> exp.Expr | None:
         total.set("this", exp.Sum(this=value.copy()))
         total.set("order", None)
         return exp.Div(this=exp.cast(value.copy(), "double"), expression=total)
+    if dialect == "postgres" and isinstance(fn, exp.Anonymous) and fn.name.lower() == "string_agg":
+        # LISTAGG ... WITHIN GROUP (ORDER BY o) OVER (PARTITION BY p): PostgreSQL has no ordered
+        # aggregate over a window; the window's own order over the whole partition is the same.
+        args = [a.copy() for a in fn.expressions]
+        sep = args[1] if len(args) > 1 else exp.Literal.string("")
+        if isinstance(sep, exp.Order):
+            if node.args.get("order") is not None:
+                return None
+            out = node.copy()
+            out.set("this", exp.Anonymous(this="string_agg", expressions=[args[0], sep.this]))
+            out.set("order", exp.Order(expressions=sep.expressions))
+            out.set("spec", exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING",
+                                           end="UNBOUNDED", end_side="FOLLOWING"))
+            return out
     if isinstance(fn, exp.Median) and dialect == "postgres":
         raise UnsupportedFeature("MEDIAN as a window function on the PostgreSQL warehouse")
     return None
@@ -390,9 +415,19 @@ _FNV_OFFSET, _FNV_PRIME, _TWO_64 = 14695981039346656037, 1099511628211, 2**64
 #: dropped, as the winner made the same functions.
 POSTGRES_FUNCTIONS = f"""DO $stepline$
 BEGIN
-  IF to_regprocedure('stepline_fn.fnv_hash(text,numeric)') IS NULL THEN
+  IF to_regprocedure('stepline_fn.trunc(timestamp without time zone)') IS NULL THEN
     BEGIN
       CREATE SCHEMA IF NOT EXISTS stepline_fn;
+      CREATE OR REPLACE FUNCTION stepline_fn.trunc(x timestamp) RETURNS date
+      LANGUAGE sql IMMUTABLE AS $f$ SELECT x::date $f$;
+      CREATE OR REPLACE FUNCTION stepline_fn.trunc(x timestamptz) RETURNS date
+      LANGUAGE sql STABLE AS $f$ SELECT x::date $f$;
+      CREATE OR REPLACE FUNCTION stepline_fn.trunc(x date) RETURNS date
+      LANGUAGE sql IMMUTABLE AS $f$ SELECT x $f$;
+      CREATE OR REPLACE FUNCTION stepline_fn.trunc(x numeric) RETURNS numeric
+      LANGUAGE sql IMMUTABLE AS $f$ SELECT pg_catalog.trunc(x) $f$;
+      CREATE OR REPLACE FUNCTION stepline_fn.trunc(x double precision) RETURNS double precision
+      LANGUAGE sql IMMUTABLE AS $f$ SELECT pg_catalog.trunc(x) $f$;
       CREATE OR REPLACE FUNCTION stepline_fn.json_kind(t text) RETURNS text
       LANGUAGE plpgsql IMMUTABLE AS $f$
       BEGIN
@@ -437,6 +472,26 @@ def _fnv_hash(args: list[exp.Expr], dialect: str) -> exp.Expr:
         f"CAST(CASE WHEN __s < 0 THEN CAST(__s AS HUGEINT) + {_TWO_64} ELSE __s END AS HUGEINT)) AS h))"
     )
     return _template(sql, dialect, t=text, s=seed)
+
+
+def _concat(node: exp.Expr, dialect: str) -> exp.Expr | None:
+    # CONCAT(a, b) is a || b in Redshift: NULL when either is NULL (both backends skip NULLs).
+    # https://docs.aws.amazon.com/redshift/latest/dg/r_CONCAT.html
+    parts = [e.copy() for e in node.expressions]
+    if len(parts) < 2:
+        return None
+    out = parts[0]
+    for part in parts[1:]:
+        out = exp.DPipe(this=out, expression=part, safe=True)
+    return exp.paren(out)
+
+
+def _approx_quantile(node: exp.Expr, dialect: str) -> exp.Expr | None:
+    # APPROXIMATE PERCENTILE_DISC: PostgreSQL has the exact one (the same result on small data).
+    if dialect != "postgres":
+        return None
+    order = exp.Order(expressions=[exp.Ordered(this=node.this.copy())])
+    return exp.WithinGroup(this=exp.PercentileDisc(this=node.args["quantile"].copy()), expression=order)
 
 
 def _add_months(node: exp.Expr, dialect: str) -> exp.Expr:
@@ -539,6 +594,8 @@ REWRITES: dict[type[exp.Expr], Rewrite] = {
     exp.Anonymous: _anonymous,
     exp.JSONExtractScalar: _json_text,
     AddMonths: _add_months,
+    exp.Concat: _concat,
+    exp.ApproxQuantile: _approx_quantile,
     exp.MonthsBetween: _months_between,
     exp.NextDay: _next_day,
     exp.StrToTime: _to_timestamp,

@@ -70,6 +70,7 @@ SESSION_SETUP: dict[str, tuple[str, ...]] = {
         "SET TimeZone = 'UTC'",
         "CREATE SCHEMA IF NOT EXISTS public",
         "SET search_path = 'public'",
+        *functions.DUCKDB_FUNCTIONS,
     ),
     "postgres": ("SET TIME ZONE 'UTC'", functions.POSTGRES_FUNCTIONS),
 }
@@ -430,9 +431,14 @@ def _name_output_columns(tree: exp.Expression) -> exp.Expression:
     return tree
 
 
+# DELETE [FROM] table: Redshift makes FROM optional.
+_DELETE_NO_FROM = re.compile(r"^(\s*DELETE\s+)(?!FROM\b)(?=[\w\"#])", re.I)
+
+
 def _translate_tree(source: str, dialect: str, search_path: tuple[str, ...]) -> Translated:
+    text = _DELETE_NO_FROM.sub(r"\1FROM ", strip_leading_comments(source), count=1)
     try:
-        trees = sqlglot.parse(source, read=READ, error_level=ErrorLevel.RAISE)
+        trees = sqlglot.parse(text, read=READ, error_level=ErrorLevel.RAISE)
     except ParseError as e:
         raise _from_parse_error(source, e) from None
     except TokenError as e:
@@ -478,6 +484,14 @@ def _translate_tree(source: str, dialect: str, search_path: tuple[str, ...]) -> 
         text = text.replace("%", "%%")
         for marker in markers:
             text = text.replace(marker, "%s")
+    if dialect == "duckdb" and isinstance(tree, exp.Drop) and len(tree.args.get("tables") or []) > 1:
+        # DuckDB drops one object per statement
+        singles = []
+        for table in tree.args["tables"]:
+            one = tree.copy()
+            one.set("tables", [table.copy()])
+            singles.append(one.sql(dialect=WRITE[dialect]))
+        text = "; ".join(singles)
     if prelude:
         # DuckDB has no IDENTITY columns: their sequences come first, in the same text.
         text = "; ".join([*prelude, text])
