@@ -194,6 +194,14 @@ _FUNCTIONS: list[tuple[str, str, list[list[Any]]]] = [
     ("date_plus_int", "SELECT '2024-01-31'::date + 1", [["2024-02-01"]]),
     ("to_char_day_names", "SELECT TO_CHAR('2024-01-07'::date, 'Day'), TO_CHAR('2024-01-07'::date, 'DY'), "
      "TO_CHAR('2024-01-07 15:04:00'::timestamp, 'HH12:MI AM')", [["Sunday   ", "SUN", "03:04 PM"]]),
+    # the examples of https://docs.aws.amazon.com/redshift/latest/dg/r_TO_CHAR.html
+    ("to_char_docs_month_padded", "SELECT TO_CHAR(TIMESTAMP '2009-12-31 23:15:59', 'MONTH-DY-DD-YYYY HH12:MIPM')",
+     [["DECEMBER -THU-31-2009 11:15PM"]]),
+    ("to_char_docs_ddd_id", "SELECT TO_CHAR(TIMESTAMP '2009-12-31 23:15:59', 'DDD'), "
+     "TO_CHAR(TIMESTAMP '2022-05-16 23:15:59', 'ID')", [["365", "1"]]),
+    ("to_char_fill_mode", "SELECT TO_CHAR('2024-03-05'::date, 'FMMonth FMDD, YYYY')", [["March 5, 2024"]]),
+    ("to_char_column", "CREATE TABLE t (ts TIMESTAMP);\nINSERT INTO t VALUES ('2024-03-05 14:07:09.123');\n"
+     "SELECT TO_CHAR(ts, 'YYYY-MM-DD\"T\"HH24:MI:SS.MS') FROM t", [["2024-03-05T14:07:09.123"]]),
     ("to_char_quarter", "SELECT TO_CHAR('2024-05-07'::date, 'YYYY-Q')", [["2024-2"]]),
     ("numeric_cast_rounds", "SELECT '3.456'::numeric(10,2)", [["3.46"]]),
     ("strtol", "SELECT STRTOL('ff', 16)", [[255]]),

@@ -58,6 +58,19 @@ class AddMonths(exp.Expression, exp.Func):
     arg_types: ClassVar[dict[str, bool]] = {"this": True, "expression": True}
 
 
+class ToChar(exp.Expression, exp.Func):
+    """TO_CHAR(value, 'format') with the format as written (Redshift's, which is PostgreSQL's).
+    https://docs.aws.amazon.com/redshift/latest/dg/r_TO_CHAR.html"""
+
+    arg_types: ClassVar[dict[str, bool]] = {"this": True, "format": True}
+
+
+def _build_to_char(args: list[Any]) -> exp.Expr:
+    if len(args) == 2:
+        return ToChar(this=args[0], format=args[1])
+    return exp.Anonymous(this="TO_CHAR", expressions=args)
+
+
 def _build_datepart(args: list[Any]) -> exp.Expr:
     # DATEPART(year, ts): the part is an identifier, not a string.
     part = seq_get(args, 0)
@@ -71,6 +84,7 @@ class _RedshiftInParser(RedshiftParser):
         **RedshiftParser.FUNCTIONS,
         "DATEPART": _build_datepart,
         "GETDATE": lambda args: GetDate(),
+        "TO_CHAR": _build_to_char,
         "ADD_MONTHS": lambda args: AddMonths(this=seq_get(args, 0), expression=seq_get(args, 1)),
     }
 

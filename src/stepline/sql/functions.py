@@ -15,7 +15,7 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
-from stepline.sql.dialects import WRITE, AddMonths, GetDate
+from stepline.sql.dialects import WRITE, AddMonths, GetDate, ToChar
 
 
 class UnsupportedFeature(Exception):
@@ -320,6 +320,81 @@ def _to_char_number(node: exp.Expr, dialect: str) -> exp.Expr | None:
     return exp.Anonymous(this="printf", expressions=[exp.Literal.string(spec), value])
 
 
+# Datetime format elements -> a strftime piece, or an SQL piece over __x (DuckDB).
+# https://docs.aws.amazon.com/redshift/latest/dg/r_FORMAT_strings.html
+_NAME_PIECES = {  # element -> (strftime, case, pad to 9)
+    "MONTH": ("%B", "upper", True), "Month": ("%B", None, True), "month": ("%B", "lower", True),
+    "MON": ("%b", "upper", False), "Mon": ("%b", None, False), "mon": ("%b", "lower", False),
+    "DAY": ("%A", "upper", True), "Day": ("%A", None, True), "day": ("%A", "lower", True),
+    "DY": ("%a", "upper", False), "Dy": ("%a", None, False), "dy": ("%a", "lower", False),
+}
+_STRFTIME_PIECES = {  # element -> (padded, FM: unpadded)
+    "YYYY": ("%Y", "%Y"), "IYYY": ("%G", "%G"), "YY": ("%y", "%y"), "DDD": ("%j", "%-j"),
+    "DD": ("%d", "%-d"), "MM": ("%m", "%-m"), "HH24": ("%H", "%-H"), "HH12": ("%I", "%-I"),
+    "HH": ("%I", "%-I"), "MI": ("%M", "%-M"), "SS": ("%S", "%-S"), "MS": ("%g", "%g"),
+    "US": ("%f", "%f"), "AM": ("%p", "%p"), "PM": ("%p", "%p"), "IW": ("%V", "%-V"),
+    "TZ": ("%Z", "%Z"),
+}
+_SQL_PIECES = {
+    "am": "lower(strftime(__x, '%p'))", "pm": "lower(strftime(__x, '%p'))",
+    "Q": "CAST(quarter(__x) AS VARCHAR)", "D": "CAST(dayofweek(__x) + 1 AS VARCHAR)",
+    "ID": "CAST(isodow(__x) AS VARCHAR)", "CC": "CAST(century(__x) AS VARCHAR)",
+    "WW": "lpad(CAST((dayofyear(__x) - 1) // 7 + 1 AS VARCHAR), 2, '0')",
+    "W": "CAST((day(__x) - 1) // 7 + 1 AS VARCHAR)",
+}
+_ELEMENTS = sorted({*_NAME_PIECES, *_STRFTIME_PIECES, *_SQL_PIECES}, key=len, reverse=True)
+
+
+def _to_char(node: exp.Expr, dialect: str) -> exp.Expr | None:
+    fmt = node.args.get("format")
+    if dialect == "postgres":  # the same format language
+        return exp.Anonymous(this="to_char", expressions=[node.this.copy(), fmt.copy()])
+    if not isinstance(fmt, exp.Literal) or not fmt.is_string:
+        raise UnsupportedFeature("TO_CHAR with a format that is not a literal")
+    if re.fullmatch(r"[FM0-9.,$SLDGPRV ]*[90][FM0-9.,$SLDGPRV ]*", fmt.name) and not re.search("[A-Z]{2}", fmt.name.replace("FM", "")):
+        return _to_char_number(node, dialect)
+    value = node.this.copy()
+    if isinstance(value, exp.Literal) and value.is_string:
+        value = exp.cast(value, "timestamp")
+    pieces: list[tuple[bool, str]] = []  # (is strftime text, text)
+    text, i, fill = fmt.name, 0, False
+    while i < len(text):
+        if text.startswith("FM", i):
+            fill, i = True, i + 2
+            continue
+        if text[i] == '"':
+            end = text.find('"', i + 1)
+            end = len(text) if end < 0 else end
+            pieces.append((True, text[i + 1 : end].replace("%", "%%")))
+            i = end + 1
+            continue
+        element = next((e for e in _ELEMENTS if text.startswith(e, i)), None)
+        if element is None:
+            pieces.append((True, text[i].replace("%", "%%")))
+            i += 1
+            continue
+        if element in _NAME_PIECES:
+            spec, case, pad = _NAME_PIECES[element]
+            sql = f"strftime(__x, '{spec}')"
+            sql = f"rpad({sql}, 9, ' ')" if pad and not fill else sql
+            pieces.append((False, f"{case}({sql})" if case else sql))
+        elif element in _STRFTIME_PIECES:
+            pieces.append((True, _STRFTIME_PIECES[element][1 if fill else 0]))
+        else:
+            pieces.append((False, _SQL_PIECES[element]))
+        fill, i = False, i + len(element)
+    parts: list[str] = []
+    for is_text, piece in pieces:
+        if is_text and parts and parts[-1].startswith("strftime(__x, '") and parts[-1].endswith("')*"):
+            parts[-1] = parts[-1][:-3] + piece.replace("'", "''") + "')*"
+        elif is_text:
+            parts.append("strftime(__x, '" + piece.replace("'", "''") + "')*")
+        else:
+            parts.append(piece)
+    sql = " || ".join(p.removesuffix("*") for p in parts) or "''"
+    return _template(sql, dialect, x=value)
+
+
 def _date_trunc(node: exp.Expr, dialect: str) -> exp.Expr | None:
     # DATE_TRUNC returns a timestamp in Redshift, also for a date (both backends keep the type).
     in_cast = isinstance(node.parent, exp.Cast)
@@ -589,6 +664,7 @@ REWRITES: dict[type[exp.Expr], Rewrite] = {
     exp.RegexpReplace: _regexp_replace,
     exp.Insert: _merge_insert,
     exp.TimeToStr: _to_char_number,
+    ToChar: _to_char,
     exp.TimestampTrunc: _date_trunc,
     exp.Window: _window,
     exp.Anonymous: _anonymous,
