@@ -204,7 +204,7 @@ _FUNCTIONS: list[tuple[str, str, list[list[Any]]]] = [
      "SELECT TO_CHAR(ts, 'YYYY-MM-DD\"T\"HH24:MI:SS.MS') FROM t", [["2024-03-05T14:07:09.123"]]),
     ("to_char_quarter", "SELECT TO_CHAR('2024-05-07'::date, 'YYYY-Q')", [["2024-2"]]),
     ("numeric_cast_rounds", "SELECT '3.456'::numeric(10,2)", [["3.46"]]),
-    ("strtol", "SELECT STRTOL('ff', 16)", [[255]]),
+    ("strtol", "SELECT STRTOL('ff', 16), STRTOL('0101', 2), STRTOL('zz', 36)", [[255, 5, 1295]]),
     ("chr_ascii", "SELECT CHR(65), ASCII('A')", [["A", 65]]),
     ("substring_from_for", "SELECT SUBSTRING('abc' FROM 2 FOR 1)", [["b"]]),
     ("ltrim_chars", "SELECT LTRIM('xxabc', 'x')", [["abc"]]),

@@ -569,6 +569,18 @@ def _approx_quantile(node: exp.Expr, dialect: str) -> exp.Expr | None:
     return exp.WithinGroup(this=exp.PercentileDisc(this=node.args["quantile"].copy()), expression=order)
 
 
+def _strtol(node: exp.Expr, dialect: str) -> exp.Expr:
+    # STRTOL(text, base): the digits' values summed by position (both backends lack from_base).
+    # https://docs.aws.amazon.com/redshift/latest/dg/r_STRTOL.html
+    number = "DOUBLE" if dialect == "duckdb" else "NUMERIC"
+    sql = (
+        "(SELECT CAST(SUM((strpos('0123456789abcdefghijklmnopqrstuvwxyz', lower(substr(__s, g.i, 1))) - 1)"
+        f" * power(CAST(__b AS {number}), length(__s) - g.i)) AS BIGINT)"
+        " FROM generate_series(1, length(__s)) AS g(i))"
+    )
+    return _template(sql, dialect, s=exp.cast(node.this.copy(), "text"), b=node.expression.copy())
+
+
 def _add_months(node: exp.Expr, dialect: str) -> exp.Expr:
     # The last day of a month maps to the last day of the target month; the time of day stays.
     # https://docs.aws.amazon.com/redshift/latest/dg/r_ADD_MONTHS.html
@@ -671,6 +683,7 @@ REWRITES: dict[type[exp.Expr], Rewrite] = {
     exp.JSONExtractScalar: _json_text,
     AddMonths: _add_months,
     exp.Concat: _concat,
+    exp.FromBase: _strtol,
     exp.ApproxQuantile: _approx_quantile,
     exp.MonthsBetween: _months_between,
     exp.NextDay: _next_day,
