@@ -59,6 +59,8 @@ _FUNCTIONS: list[tuple[str, str, list[list[Any]]]] = [
     ("last_day", "SELECT LAST_DAY('2024-02-10'::date)", [["2024-02-29"]]),
     ("next_day", "SELECT NEXT_DAY('2024-01-01'::date, 'Monday')", [["2024-01-08"]]),
     ("next_day_abbrev", "SELECT NEXT_DAY('2024-01-01'::date, 'fri')", [["2024-01-05"]]),
+    ("next_day_column", "SELECT NEXT_DAY('2024-01-01'::date, d) FROM (SELECT 'Wednesday' AS d) AS s",
+     [["2024-01-03"]]),
     ("to_char_ts", "SELECT TO_CHAR('2024-03-05 14:07:09'::timestamp, 'YYYY-MM-DD HH24:MI:SS')",
      [["2024-03-05 14:07:09"]]),
     ("to_char_mon", "SELECT TO_CHAR('2024-03-05'::date, 'Mon DD, YYYY')", [["Mar 05, 2024"]]),
@@ -340,6 +342,24 @@ _DDL_DML: list[tuple[str, str, list[list[Any]]]] = [
 
 CASES = _FUNCTIONS + _DDL_DML
 
+# What cannot run on a backend fails with a Redshift-style message naming the feature:
+# (case id, backend) -> a part of that message.
+_LIMITS = {
+    ("median_window", "postgres"): "feature not supported on this warehouse: MEDIAN as a window function",
+}
+
+# Statements that cannot run anywhere here: (id, sql, a part of the message).
+_ERRORS: list[tuple[str, str, str]] = [
+    ("create_library", "CREATE LIBRARY f LANGUAGE plpythonu FROM 's3://b/f.zip' IAM_ROLE default",
+     "feature not supported on this warehouse: CREATE LIBRARY"),
+    ("geometry", "CREATE TABLE g (shape GEOMETRY)", "feature not supported on this warehouse: GEOMETRY"),
+    ("cursor", "DECLARE c CURSOR FOR SELECT 1", "feature not supported on this warehouse: DECLARE CURSOR"),
+    ("datashare", "CREATE DATASHARE s", "feature not supported on this warehouse: CREATE DATASHARE"),
+    ("fnv_hash_number", "SELECT FNV_HASH(1)", "feature not supported on this warehouse: FNV_HASH of a number"),
+    ("unknown_function", "SELECT no_such_function(1)", "no_such_function"),
+    ("syntax", "SELECT FROM WHERE", "syntax error"),
+]
+
 
 def _same(got: Any, want: Any) -> bool:
     if isinstance(want, bool) or isinstance(got, bool):
@@ -369,14 +389,17 @@ def _execute(h, sql: str, session: str | None) -> tuple[str, str]:
     return out["Id"], out["SessionId"]
 
 
-@pytest.mark.parametrize(("sql", "expected"), [pytest.param(s, e, id=i) for i, s, e in CASES])
-def test_redshift_sql(h, sql: str, expected: list[list[Any]]) -> None:
+@pytest.mark.parametrize(("case", "sql", "expected"), [pytest.param(i, s, e, id=i) for i, s, e in CASES])
+def test_redshift_sql(h, backend: str, case: str, sql: str, expected: list[list[Any]]) -> None:
     schema = f"stage_{uuid.uuid4().hex[:12]}"  # schemas outlive the case on the shared server
     *setup, query = sql.replace("{schema}", schema).split(";\n")
     session = None
     try:
         for statement in setup:
             _, session = _execute(h, statement, session)
+        if (case, backend) in _LIMITS:
+            _assert_named_error(h, query, _LIMITS[case, backend], session)
+            return
         sid, session = _execute(h, query, session)
         got, token = [], None
         while True:
@@ -389,6 +412,27 @@ def test_redshift_sql(h, sql: str, expected: list[list[Any]]) -> None:
         if "{schema}" in sql:
             h.ok(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
     assert _rows_match(got, expected), f"{query!r}: got {got!r}, Redshift returns {expected!r}"
+
+
+@pytest.mark.parametrize(("sql", "message"), [pytest.param(s, m, id=i) for i, s, m in _ERRORS])
+def test_redshift_sql_that_cannot_run(h, sql: str, message: str) -> None:
+    _assert_named_error(h, sql, message, None)
+
+
+def _assert_named_error(h, sql: str, message: str, session: str | None) -> None:
+    params: dict[str, Any] = {"Sql": sql}
+    if session:
+        params["SessionId"] = session
+    else:
+        params.update(ClusterIdentifier="any-cluster", Database="dev")
+    try:
+        d = h.finish(h.api.call("ExecuteStatement", params)["Id"])
+        status, error = d["Status"], d.get("Error") or ""
+    except Exception as e:  # noqa: BLE001 - rejected at submission: the API error's message
+        status, error = "REJECTED", str(e)
+    assert status in ("FAILED", "REJECTED"), f"{sql!r} ran ({status})"
+    assert message in error, f"{sql!r}: {error!r}"
+    assert "Traceback" not in error
 
 
 def _value(field: dict[str, Any]) -> Any:

@@ -621,12 +621,14 @@ def _next_day(node: exp.Expr, dialect: str) -> exp.Expr | None:
     if dialect != "postgres":
         return None
     day = node.expression
-    if not isinstance(day, exp.Literal) or day.name[:2].upper() not in _WEEKDAYS:
-        raise UnsupportedFeature("NEXT_DAY with a day that is not a literal weekday name")
-    target = _WEEKDAYS[day.name[:2].upper()]
+    if isinstance(day, exp.Literal) and day.name[:2].upper() in _WEEKDAYS:
+        target: exp.Expr = exp.Literal.number(_WEEKDAYS[day.name[:2].upper()])
+    else:  # a day name known when it runs: its first two letters
+        cases = " ".join(f"WHEN '{k}' THEN {v}" for k, v in _WEEKDAYS.items())
+        target = _template(f"CASE upper(left(__d, 2)) {cases} END", dialect, d=day.copy())
     return _template(
-        f"__d + CAST(((({target} - EXTRACT(ISODOW FROM __d)) + 6) % 7) + 1 AS INT)",
-        dialect, d=exp.cast(node.this.copy(), "date"),
+        "__x + CAST((((__t - EXTRACT(ISODOW FROM __x)) + 6) % 7) + 1 AS INT)",
+        dialect, x=exp.cast(node.this.copy(), "date"), t=target,
     )
 
 
