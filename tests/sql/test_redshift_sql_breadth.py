@@ -336,6 +336,8 @@ _DDL_DML: list[tuple[str, str, list[list[Any]]]] = [
     ("comment_on_view", "CREATE VIEW v AS SELECT 1 AS a;\nCOMMENT ON VIEW v IS 'one';\nSELECT a FROM v", [[1]]),
     ("drop_materialized_view", "CREATE MATERIALIZED VIEW mv AS SELECT 1 AS a;\nDROP MATERIALIZED VIEW mv;\n"
      "CREATE TABLE mv (b INT);\nSELECT COUNT(*) FROM mv", [[0]]),
+    ("transaction_rollback", "CREATE TABLE t (a INT);\nBEGIN;\nINSERT INTO t VALUES (1);\nROLLBACK;\n"
+     "SELECT COUNT(*) FROM t", [[0]]),
     ("transaction_block", "BEGIN;\nCREATE TABLE t (a INT);\nINSERT INTO t VALUES (1);\nEND;\nSELECT a FROM t",
      [[1]]),
 ]

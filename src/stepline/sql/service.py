@@ -330,6 +330,7 @@ class StatementService:
                       authorizer=self.authorizer, refresh=self._refresh_history,
                       session_id=session.id if session is not None else f"statement:{st.id}",
                       system_sources=self.system_sources)
+            run.in_transaction = state.in_transaction
             st.query_id = next(self._query_ids)
             run.query_id = st.query_id
             with self._lock:
@@ -348,6 +349,7 @@ class StatementService:
             try:
                 self._execute(st, run, session)
             finally:
+                state.in_transaction = run.in_transaction
                 if run.user != st.db_user:  # SET SESSION AUTHORIZATION: the history names whom it ran as
                     st.run_as = run.user
                 if disarm:

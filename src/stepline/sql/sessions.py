@@ -15,6 +15,7 @@ class SessionState:
     search_path: tuple[str, ...] = ()
     query_group: str | None = None
     settings: dict[str, str] = field(default_factory=dict)
+    in_transaction: bool = False  # a BEGIN left open by an earlier statement of the session
 
 
 @dataclass(slots=True)
