@@ -321,3 +321,15 @@ def test_lone_surrogates_are_answered(served):
     response = post_json(served, "RedshiftData.DescribeStatement", b'{"Id": "x", "\\ud800": 1}')
     assert response.status_code == 400
     assert json.loads(response.text)["__type"] == "ValidationException"
+
+
+def test_athena_rest_query_members_are_typed(served):
+    """Query-string members are text on the wire: numbers are read as their shape's type, then checked."""
+    response = served.http.get("/query-executions/x/results", params={"MaxResults": "5000"})
+    check_rest_answer(response)
+    assert (response.status_code, response.headers["x-amzn-ErrorType"]) == (400, "InvalidRequestException")
+    assert "Value '5000' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal " \
+           "to 1000" in response.json()["message"]
+    response = served.http.get("/query-executions/x/results", params={"MaxResults": "ten"})
+    check_rest_answer(response)
+    assert (response.status_code, response.headers["x-amzn-ErrorType"]) == (400, "SerializationException")
