@@ -226,6 +226,49 @@ _FUNCTIONS: list[tuple[str, str, list[list[Any]]]] = [
      "SELECT SUM(i) FROM n", [[6]]),
     ("limit_offset", "SELECT x FROM (SELECT 1 AS x UNION ALL SELECT 2 UNION ALL SELECT 3) AS s ORDER BY x "
      "LIMIT 1 OFFSET 1", [[2]]),
+    ("getdate_format", "SELECT LEN(GETDATE()::varchar), CURRENT_DATE::varchar LIKE '____-__-__'", [[19, True]]),
+    ("date_trunc_day_getdate", "SELECT DATE_TRUNC('day', GETDATE()) = TRUNC(GETDATE())", [[True]]),
+    ("dateadd_trunc_getdate", "SELECT DATEADD(day, -1, TRUNC(GETDATE())) < GETDATE()", [[True]]),
+    ("epoch_column", "CREATE TABLE t (e BIGINT);\nINSERT INTO t VALUES (1704067200);\n"
+     "SELECT TIMESTAMP 'epoch' + e * INTERVAL '1 second' FROM t", [["2024-01-01 00:00:00"]]),
+    ("convert_timezone_column", "CREATE TABLE t (ts TIMESTAMP);\nINSERT INTO t VALUES ('2024-01-15 12:00:00');\n"
+     "SELECT CONVERT_TIMEZONE('UTC', 'America/Los_Angeles', ts) FROM t", [["2024-01-15 04:00:00"]]),
+    ("datediff_plural_parts", "SELECT DATEDIFF(seconds, '2024-01-01 00:00:00', '2024-01-01 00:01:30'), "
+     "DATEDIFF(mins, '2024-01-01 00:00:00', '2024-01-01 01:00:00')", [[90, 60]]),
+    ("dateadd_ms", "SELECT DATEADD(ms, 500, '2024-01-01 00:00:00'::timestamp)", [["2024-01-01 00:00:00.5"]]),
+    ("date_part_week", "SELECT DATE_PART(w, '2024-01-10'::date), EXTRACT(week FROM '2024-01-10'::date)", [[2, 2]]),
+    ("extract_dow", "SELECT EXTRACT(dow FROM '2024-01-13'::date), DATE_PART(dayofweek, '2024-01-13'::date)",
+     [[6, 6]]),
+    ("timestamp_plus_interval", "SELECT '2024-01-01 10:00:00'::timestamp + INTERVAL '2 hours'",
+     [["2024-01-01 12:00:00"]]),
+    ("decode_no_default", "SELECT DECODE('c', 'a', 1, 'b', 2)", [[None]]),
+    ("coalesce_nullif_trim", "SELECT COALESCE(NULLIF(TRIM('  '), ''), 'n/a')", [["n/a"]]),
+    ("substring_charindex", "SELECT SUBSTRING('me@example.com', CHARINDEX('@', 'me@example.com') + 1)",
+     [["example.com"]]),
+    ("regexp_substr_e", "SELECT REGEXP_SUBSTR('me@example.com', '@(.*)$', 1, 1, 'e')", [["example.com"]]),
+    # Redshift reads backslash escapes in literals: its docs write regex escapes doubled
+    ("regexp_replace_class", r"SELECT REGEXP_REPLACE('a   b  c', '\\s+', ' ')", [["a b c"]]),
+    ("quote_ident_literal", "SELECT QUOTE_IDENT('a b'), QUOTE_LITERAL('it''s')", [['"a b"', "'it''s'"]]),
+    ("listagg_no_sep", "SELECT LISTAGG(x) WITHIN GROUP (ORDER BY x) FROM (SELECT 'b' AS x UNION ALL SELECT 'a') AS s",
+     [["ab"]]),
+    ("listagg_no_within", "SELECT LEN(LISTAGG(x, ', ')) FROM (SELECT 'b' AS x UNION ALL SELECT 'a') AS s", [[4]]),
+    ("median_grouped", "SELECT g, MEDIAN(x) FROM (SELECT 1 AS g, 1 AS x UNION ALL SELECT 1, 4 UNION ALL "
+     "SELECT 2, 5) AS s GROUP BY g ORDER BY g", [[1, 2.5], [2, 5]]),
+    ("joins", "SELECT a.k, b.v, c.v FROM (SELECT 1 AS k UNION ALL SELECT 2) AS a LEFT JOIN (SELECT 1 AS k, 'x' AS v) "
+     "AS b USING (k) FULL OUTER JOIN (SELECT 3 AS k, 'z' AS v) AS c ON a.k = c.k WHERE a.k IS NOT NULL ORDER BY a.k",
+     [[1, "x", None], [2, None, None]]),
+    ("rank_functions", "SELECT x, RANK() OVER (ORDER BY x), DENSE_RANK() OVER (ORDER BY x), ROW_NUMBER() OVER "
+     "(ORDER BY x) FROM (SELECT 1 AS x UNION ALL SELECT 1 UNION ALL SELECT 2) AS s ORDER BY 4",
+     [[1, 1, 1, 1], [1, 1, 1, 2], [2, 3, 2, 3]]),
+    ("stddev_variance", "SELECT STDDEV_SAMP(x), VAR_POP(x) FROM (SELECT 1::float AS x UNION ALL SELECT 3) AS s",
+     [[1.4142135623730951, 1]]),
+    ("power_operator", "SELECT 2 ^ 3, |/ 25.0", [[8, 5]]),
+    ("boolean_logic", "SELECT TRUE AND NULL, TRUE OR NULL, NOT FALSE", [[None, True, True]]),
+    ("in_subquery_exists", "SELECT x FROM (SELECT 1 AS x UNION ALL SELECT 2) AS s WHERE x IN (SELECT 2) "
+     "AND NOT EXISTS (SELECT 1 WHERE FALSE)", [[2]]),
+    ("limit_all", "SELECT x FROM (SELECT 1 AS x) AS s LIMIT ALL", [[1]]),
+    ("current_schema_user", "SELECT CURRENT_SCHEMA() IS NOT NULL, CURRENT_USER IS NOT NULL", [[True, True]]),
+    ("select_into_temp_table", "SELECT 5 AS x INTO TEMP TABLE stage_t;\nSELECT x FROM stage_t", [[5]]),
     ("select_into", "SELECT 1 AS x INTO stage_into;\nSELECT x FROM stage_into", [[1]]),
     ("select_into_temp", "SELECT 2 AS x INTO TEMP stage_tmp;\nSELECT x FROM stage_tmp", [[2]]),
 ]
@@ -336,6 +379,20 @@ _DDL_DML: list[tuple[str, str, list[list[Any]]]] = [
     ("comment_on_view", "CREATE VIEW v AS SELECT 1 AS a;\nCOMMENT ON VIEW v IS 'one';\nSELECT a FROM v", [[1]]),
     ("drop_materialized_view", "CREATE MATERIALIZED VIEW mv AS SELECT 1 AS a;\nDROP MATERIALIZED VIEW mv;\n"
      "CREATE TABLE mv (b INT);\nSELECT COUNT(*) FROM mv", [[0]]),
+    ("merge_remove_duplicates", "CREATE TABLE t (a INT, b VARCHAR(3));\nCREATE TABLE s (a INT, b VARCHAR(3));\n"
+     "INSERT INTO t VALUES (1, 'old');\nINSERT INTO s VALUES (1, 'upd'), (2, 'ins');\n"
+     "MERGE INTO t USING s ON t.a = s.a REMOVE DUPLICATES;\nSELECT a, b FROM t ORDER BY a",
+     [[1, "upd"], [2, "ins"]]),
+    ("update_alias", "CREATE TABLE t (a INT);\nINSERT INTO t VALUES (1);\nUPDATE t AS x SET a = x.a + 1;\n"
+     "SELECT a FROM t", [[2]]),
+    ("delete_in_subquery", "CREATE TABLE t (a INT);\nINSERT INTO t VALUES (1), (2);\n"
+     "DELETE FROM t WHERE a IN (SELECT 1);\nSELECT a FROM t", [[2]]),
+    ("create_like_including_defaults", "CREATE TABLE s (a INT DEFAULT 4, b INT);\n"
+     "CREATE TABLE t (LIKE s INCLUDING DEFAULTS);\nINSERT INTO t (b) VALUES (1);\nSELECT a, b FROM t", [[4, 1]]),
+    ("create_temp_like", "CREATE TABLE s (a INT);\nCREATE TEMPORARY TABLE t (LIKE s);\nINSERT INTO t VALUES (1);\n"
+     "SELECT a FROM t", [[1]]),
+    ("set_search_path", "CREATE SCHEMA {schema};\nCREATE TABLE {schema}.t (a INT);\nINSERT INTO {schema}.t VALUES (7);\n"
+     "SET search_path TO {schema}, public;\nSELECT a FROM t", [[7]]),
     ("transaction_rollback", "CREATE TABLE t (a INT);\nBEGIN;\nINSERT INTO t VALUES (1);\nROLLBACK;\n"
      "SELECT COUNT(*) FROM t", [[0]]),
     ("transaction_block", "BEGIN;\nCREATE TABLE t (a INT);\nINSERT INTO t VALUES (1);\nEND;\nSELECT a FROM t",

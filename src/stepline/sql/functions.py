@@ -127,6 +127,15 @@ def _listagg(node: exp.Expr, dialect: str) -> exp.Expr | None:
             sep = parts[1]
         value = parts[0]
     if dialect != "postgres":
+        if group.args.get("separator") is None and not distinct:
+            # Redshift's default delimiter is none; DuckDB's a comma
+            out = group.copy()
+            out.set("separator", exp.Literal.string(""))
+            if isinstance(node, exp.WithinGroup):
+                whole = node.copy()
+                whole.set("this", out)
+                return whole
+            return out
         if not distinct:
             return None
         # DuckDB wants DISTINCT's ORDER BY on the aggregated value itself: no cast
@@ -457,6 +466,13 @@ def _anonymous(node: exp.Expr, dialect: str) -> exp.Expr | None:
         return _template("CAST(__j AS JSON) ->> CAST(__i AS INT)", dialect, j=args[0], i=args[1])
     if name in ("IS_VALID_JSON", "IS_VALID_JSON_ARRAY") and len(args) == 1:
         return _valid_json(args[0], name == "IS_VALID_JSON_ARRAY", dialect)
+    if name == "QUOTE_IDENT" and dialect == "duckdb" and len(args) == 1:
+        return _template(
+            "CASE WHEN regexp_full_match(__v, '[a-z_][a-z0-9_$]*') THEN __v "
+            "ELSE chr(34) || replace(__v, chr(34), chr(34) || chr(34)) || chr(34) END", dialect, v=args[0])
+    if name == "QUOTE_LITERAL" and dialect == "duckdb" and len(args) == 1:
+        return _template("chr(39) || replace(CAST(__v AS VARCHAR), chr(39), chr(39) || chr(39)) || chr(39)",
+                         dialect, v=args[0])
     if name == "FNV_HASH" and args:
         return _fnv_hash(args, dialect)
     return None
@@ -581,6 +597,13 @@ def _strtol(node: exp.Expr, dialect: str) -> exp.Expr:
     return _template(sql, dialect, s=exp.cast(node.this.copy(), "text"), b=node.expression.copy())
 
 
+def _sqrt(node: exp.Expr, dialect: str) -> exp.Expr | None:
+    # SQRT is DOUBLE PRECISION in Redshift; PostgreSQL keeps NUMERIC for a NUMERIC argument.
+    if dialect != "postgres" or isinstance(node.parent, exp.Cast):
+        return None
+    return exp.cast(node.copy(), "double")
+
+
 def _add_months(node: exp.Expr, dialect: str) -> exp.Expr:
     # The last day of a month maps to the last day of the target month; the time of day stays.
     # https://docs.aws.amazon.com/redshift/latest/dg/r_ADD_MONTHS.html
@@ -686,6 +709,7 @@ REWRITES: dict[type[exp.Expr], Rewrite] = {
     AddMonths: _add_months,
     exp.Concat: _concat,
     exp.FromBase: _strtol,
+    exp.Sqrt: _sqrt,
     exp.ApproxQuantile: _approx_quantile,
     exp.MonthsBetween: _months_between,
     exp.NextDay: _next_day,
