@@ -205,6 +205,11 @@ _APPEND_FROM = re.compile(
     r"^\s*ALTER\s+TABLE\s+([\w.\"$]+)\s+APPEND\s+FROM\s+([\w.\"$]+)\s*(IGNOREEXTRA|FILLTARGET)?\s*;?\s*$",
     re.I | re.S,
 )
+_MERGE_REMOVE_DUPLICATES = re.compile(
+    r"^\s*MERGE\s+INTO\s+(?P<target>[\w.\"$#]+(?:\s+(?:AS\s+)?(?!USING\b)\w+)?)\s+USING\s+"
+    r"(?P<source>[\w.\"$#]+(?:\s+(?:AS\s+)?(?!ON\b)\w+)?)\s+ON\s+(?P<cond>.+?)\s+REMOVE\s+DUPLICATES\s*;?\s*$",
+    re.I | re.S,
+)
 _ALTER_ENCODE = re.compile(
     r"^\s*ALTER\s+TABLE\s+[\w.\"$]+\s+ALTER\s+(COLUMN\s+)?[\w\"$]+\s+ENCODE\b", re.I | re.S
 )
@@ -276,6 +281,9 @@ def _translate_one(source: str, dialect: str, search_path: tuple[str, ...]) -> T
             raise _unsupported(feature)
     if _ALTER_APPEND.match(body):
         return _alter_append(source, body, dialect)
+    merge = _MERGE_REMOVE_DUPLICATES.match(body)
+    if merge is not None:
+        return _merge_remove_duplicates(source, merge, dialect, search_path)
     if upper[:1] == ("SET",) or upper[:1] == ("RESET",) or upper[:1] == ("SHOW",):
         special = _session_statement(source, body, upper)
         if special is not None:
@@ -332,6 +340,21 @@ def _alter_append(source: str, body: str, dialect: str) -> Translated:
             f"EXECUTE format('DELETE FROM %s', {s_lit}); END $stepline$"
         )
     return Translated(source, text, "dml", ())
+
+
+def _merge_remove_duplicates(
+    source: str, m: re.Match[str], dialect: str, search_path: tuple[str, ...]
+) -> Translated:
+    """MERGE ... REMOVE DUPLICATES (the simplified form, source and target of the same columns):
+    the matched target rows are replaced by the source's, the others added.
+    https://docs.aws.amazon.com/redshift/latest/dg/r_MERGE.html"""
+    target, src, cond = m.group("target"), m.group("source"), m.group("cond")
+    target_name, src_name = target.split()[0], src.split()[0]
+    parts = [
+        _translate_tree(f"DELETE FROM {target} USING {src} WHERE {cond}", dialect, search_path),
+        _translate_tree(f"INSERT INTO {target_name} SELECT * FROM {src_name}", dialect, search_path),
+    ]
+    return Translated(source, "; ".join(p.sql or "" for p in parts), "dml", ())
 
 
 def _explain(source: str, dialect: str, search_path: tuple[str, ...]) -> Translated:
