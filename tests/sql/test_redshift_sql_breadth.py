@@ -407,6 +407,12 @@ _LIMITS = {
     ("median_window", "postgres"): "feature not supported on this warehouse: MEDIAN as a window function",
 }
 
+# Known differences from Redshift, expected to fail until fixed (strict: a fix shows up).
+_KNOWN_DIFFERENCES = {
+    ("create_like_including_defaults", "duckdb"):
+        "CREATE TABLE (LIKE ...) on DuckDB copies column names and types only, with a notice saying so",
+}
+
 # Statements that cannot run anywhere here: (id, sql, a part of the message).
 _ERRORS: list[tuple[str, str, str]] = [
     ("create_library", "CREATE LIBRARY f LANGUAGE plpythonu FROM 's3://b/f.zip' IAM_ROLE default",
@@ -449,7 +455,10 @@ def _execute(h, sql: str, session: str | None) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize(("case", "sql", "expected"), [pytest.param(i, s, e, id=i) for i, s, e in CASES])
-def test_redshift_sql(h, backend: str, case: str, sql: str, expected: list[list[Any]]) -> None:
+def test_redshift_sql(h, request: pytest.FixtureRequest, backend: str, case: str, sql: str,
+                      expected: list[list[Any]]) -> None:
+    if (case, backend) in _KNOWN_DIFFERENCES:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=_KNOWN_DIFFERENCES[case, backend]))
     schema = f"stage_{uuid.uuid4().hex[:12]}"  # schemas outlive the case on the shared server
     *setup, query = sql.replace("{schema}", schema).split(";\n")
     session = None
