@@ -137,9 +137,10 @@ def _identity_default(item: exp.ColumnDef, table: exp.Expr, temporary: bool) -> 
         call = exp.Anonymous(this="nextval", expressions=[exp.Literal.string(name)])
         c.set("kind", exp.DefaultColumnConstraint(this=call))
         temp = "TEMP " if temporary else ""
+        minimum = kind.args.get("minvalue")
         return [
             f"CREATE {temp}SEQUENCE IF NOT EXISTS {name} START {start.sql()} "
-            f"INCREMENT {step.sql()}"
+            f"INCREMENT {step.sql()}" + (f" MINVALUE {minimum.sql()}" if minimum is not None else "")
         ]
     return []
 

@@ -44,6 +44,12 @@ class SortKeyAutoProperty(exp.Property):
     arg_types: ClassVar[dict[str, bool]] = {}
 
 
+class EncodeAutoProperty(exp.Property):
+    """Table-level ``ENCODE AUTO``: Redshift chooses the column encodings."""
+
+    arg_types: ClassVar[dict[str, bool]] = {}
+
+
 class GetDate(exp.Expression, exp.Func):
     """GETDATE(): the current UTC time, without time zone, to the second.
     https://docs.aws.amazon.com/redshift/latest/dg/r_GETDATE.html"""
@@ -98,7 +104,13 @@ class _RedshiftInParser(RedshiftParser):
         **RedshiftParser.PROPERTY_PARSERS,
         "INTERLEAVED": lambda self: self._parse_interleaved_sortkey(),
         "SORTKEY": lambda self: self._parse_sortkey_or_auto(),
+        "ENCODE": lambda self: self._parse_encode_auto(),
     }
+
+    def _parse_encode_auto(self) -> exp.Expr:
+        if not self._match_text_seq("AUTO"):
+            self.raise_error("Expected AUTO after ENCODE")
+        return self.expression(EncodeAutoProperty())
 
     def _parse_sortkey_or_auto(self) -> exp.Expr:
         # SORTKEY AUTO: Redshift picks the sort key; there is no column to keep.

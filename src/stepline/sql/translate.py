@@ -29,6 +29,7 @@ from stepline.sql.catalog import TableAttributes
 from stepline.sql.dialects import (
     READ,
     WRITE,
+    EncodeAutoProperty,
     GetDate,
     SortKeyAutoProperty,
     leading_words,
@@ -547,10 +548,16 @@ def _create_layout(tree: exp.Create, dialect: str) -> list[str]:
     (late binding: names resolve when the view is queried, as they do here), a materialized
     view's keys and AUTO REFRESH; on DuckDB a materialized view becomes a plain view."""
     tree.set("no_schema_binding", None)
+    for identity in tree.find_all(exp.GeneratedAsIdentityColumnConstraint):
+        # IDENTITY(0, 1): a sequence's minimum is 1 unless told otherwise
+        start = identity.args.get("start")
+        if start is not None and identity.args.get("minvalue") is None and start.sql().lstrip("-").isdigit() \
+                and int(start.sql()) < 1:
+            identity.set("minvalue", start.copy())
     props = tree.args.get("properties")
     if props is None:
         return []
-    kept = [p for p in props.expressions if not isinstance(p, SortKeyAutoProperty)]
+    kept = [p for p in props.expressions if not isinstance(p, (SortKeyAutoProperty, EncodeAutoProperty))]
     notices: list[str] = []
     if (tree.kind or "").upper() == "VIEW" and any(isinstance(p, exp.MaterializedProperty) for p in kept):
         kept = [p for p in kept if not isinstance(p, _VIEW_LAYOUT)]
