@@ -407,7 +407,14 @@ _DDL_DML: list[tuple[str, str, list[list[Any]]]] = [
     ("view_with_cte", "CREATE OR REPLACE VIEW v AS WITH c AS (SELECT 1 AS a) SELECT a FROM c;\nSELECT a FROM v", [[1]]),
     ("drop_if_exists_cascade", "CREATE TABLE t (a INT);\nCREATE VIEW v AS SELECT a FROM t;\n"
      "DROP TABLE IF EXISTS t CASCADE;\nDROP VIEW IF EXISTS v;\nSELECT 1", [[1]]),
-    ("avg_integer", "SELECT AVG(x) FROM (SELECT 1 AS x UNION ALL SELECT 2) AS s", [[1]]),
+    # https://docs.aws.amazon.com/redshift/latest/dg/r_AVG.html: BIGINT for integers
+    ("avg_integer", "SELECT AVG(x), AVG(DISTINCT x), AVG(x::float) FROM (SELECT 1 AS x UNION ALL SELECT 2) AS s",
+     [[1, 1, 1.5]]),
+    ("avg_integer_negative_grouped", "SELECT g, AVG(x) FROM (SELECT 1 AS g, -1 AS x UNION ALL SELECT 1, -2 UNION ALL "
+     "SELECT 2, 7) AS s GROUP BY g ORDER BY g", [[1, -1], [2, 7]]),
+    ("avg_window", "SELECT x, AVG(x) OVER (ORDER BY x ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM "
+     "(SELECT 1 AS x UNION ALL SELECT 2 UNION ALL SELECT 4) AS s ORDER BY x", [[1, 1], [2, 1], [4, 3]]),
+    ("avg_decimal", "SELECT AVG(x) FROM (SELECT 1.50::decimal(5,2) AS x UNION ALL SELECT 2.50) AS s", [["2.00"]]),
     ("transaction_rollback", "CREATE TABLE t (a INT);\nBEGIN;\nINSERT INTO t VALUES (1);\nROLLBACK;\n"
      "SELECT COUNT(*) FROM t", [[0]]),
     ("transaction_block", "BEGIN;\nCREATE TABLE t (a INT);\nINSERT INTO t VALUES (1);\nEND;\nSELECT a FROM t",
@@ -423,11 +430,9 @@ _LIMITS = {
 }
 
 # Known differences from Redshift, expected to fail until fixed (strict: a fix shows up).
-_AVG_INT = ("AVG of integers is a BIGINT (truncated) in Redshift; both backends return the exact mean "
-            "(the argument's type is not known when the statement is translated)")
 _KNOWN_DIFFERENCES = {
-    ("avg_integer", "duckdb"): _AVG_INT,
-    ("avg_integer", "postgres"): _AVG_INT,
+    ("avg_decimal", "duckdb"):
+        "AVG of a DECIMAL(p, s) is a DECIMAL(38, s) in Redshift; DuckDB averages decimals as doubles",
     ("create_like_including_defaults", "duckdb"):
         "CREATE TABLE (LIKE ...) on DuckDB copies column names and types only, with a notice saying so",
 }

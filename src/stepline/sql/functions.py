@@ -438,6 +438,12 @@ def _window(node: exp.Expr, dialect: str) -> exp.Expr | None:
             out.set("spec", exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING",
                                            end="UNBOUNDED", end_side="FOLLOWING"))
             return out
+    if isinstance(fn, exp.Avg):
+        value = fn.this
+        plain = value.expressions[0] if isinstance(value, exp.Distinct) else value
+        witness = node.copy()
+        witness.set("this", exp.Min(this=plain.copy()))
+        return _avg_of(node.copy(), witness, dialect)
     if isinstance(fn, exp.Median) and dialect == "postgres":
         raise UnsupportedFeature("MEDIAN as a window function on the PostgreSQL warehouse")
     return None
@@ -495,20 +501,40 @@ def _valid_json(value: exp.Expr, array: bool, dialect: str) -> exp.Expr:
 #: it is not JSON), created by ``POSTGRES_FUNCTIONS``.
 JSON_KIND_FUNCTION = "stepline_fn.json_kind"
 
+#: The PostgreSQL function that gives AVG(x) Redshift's type from AVG(x) and MIN(x).
+AVG_FUNCTION = "stepline_fn.avg_as"
+
 #: The PostgreSQL function for FNV_HASH(text [, seed]), created by ``POSTGRES_FUNCTIONS``.
 FNV_FUNCTION = "stepline_fn.fnv_hash"
 
 # 64-bit FNV-1a: https://docs.aws.amazon.com/redshift/latest/dg/r_FNV_HASH.html
 _FNV_OFFSET, _FNV_PRIME, _TWO_64 = 14695981039346656037, 1099511628211, 2**64
 
+# Changed whenever the functions below change: a database made by an older version gets them again.
+_FUNCTIONS_VERSION = "stepline functions 4"
+
 #: What a PostgreSQL connection runs first so that the functions above exist (once per
-#: database). Connections opening together may race to create them; the loser's error is
+#: database and version). Connections opening together may race to create them; the loser's error is
 #: dropped, as the winner made the same functions.
 POSTGRES_FUNCTIONS = f"""DO $stepline$
 BEGIN
-  IF to_regprocedure('stepline_fn.trunc(timestamp without time zone)') IS NULL THEN
+  IF coalesce(obj_description(to_regnamespace('stepline_fn'), 'pg_namespace'), '') <> '{_FUNCTIONS_VERSION}' THEN
     BEGIN
       CREATE SCHEMA IF NOT EXISTS stepline_fn;
+      CREATE OR REPLACE FUNCTION stepline_fn.avg_as(a numeric, w smallint) RETURNS bigint
+      LANGUAGE sql IMMUTABLE AS $f$ SELECT pg_catalog.trunc(a)::bigint $f$;
+      CREATE OR REPLACE FUNCTION stepline_fn.avg_as(a numeric, w integer) RETURNS bigint
+      LANGUAGE sql IMMUTABLE AS $f$ SELECT pg_catalog.trunc(a)::bigint $f$;
+      CREATE OR REPLACE FUNCTION stepline_fn.avg_as(a numeric, w bigint) RETURNS bigint
+      LANGUAGE sql IMMUTABLE AS $f$ SELECT pg_catalog.trunc(a)::bigint $f$;
+      CREATE OR REPLACE FUNCTION stepline_fn.avg_as(a numeric, w numeric) RETURNS numeric
+      LANGUAGE sql IMMUTABLE AS $f$ SELECT pg_catalog.trunc(a, pg_catalog.scale(w)) $f$;
+      CREATE OR REPLACE FUNCTION stepline_fn.avg_as(a double precision, w double precision)
+      RETURNS double precision LANGUAGE sql IMMUTABLE AS $f$ SELECT a $f$;
+      CREATE OR REPLACE FUNCTION stepline_fn.avg_as(a double precision, w real)
+      RETURNS double precision LANGUAGE sql IMMUTABLE AS $f$ SELECT a $f$;
+      CREATE OR REPLACE FUNCTION stepline_fn.avg_as(a interval, w interval) RETURNS interval
+      LANGUAGE sql IMMUTABLE AS $f$ SELECT a $f$;
       CREATE OR REPLACE FUNCTION stepline_fn.trunc(x timestamp) RETURNS date
       LANGUAGE sql IMMUTABLE AS $f$ SELECT x::date $f$;
       CREATE OR REPLACE FUNCTION stepline_fn.trunc(x timestamptz) RETURNS date
@@ -539,6 +565,7 @@ BEGIN
         IF h >= {_TWO_64 // 2} THEN h := h - {_TWO_64}; END IF;
         RETURN h::bigint;
       END $f$;
+      COMMENT ON SCHEMA stepline_fn IS '{_FUNCTIONS_VERSION}';
     EXCEPTION WHEN others THEN
       NULL;
     END;
@@ -602,6 +629,28 @@ def _sqrt(node: exp.Expr, dialect: str) -> exp.Expr | None:
     if dialect != "postgres" or isinstance(node.parent, exp.Cast):
         return None
     return exp.cast(node.copy(), "double")
+
+
+_INTEGER_TYPES = "('TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT')"
+
+
+def _avg_of(avg: exp.Expr, witness: exp.Expr, dialect: str) -> exp.Expr:
+    # AVG of integers is a BIGINT in Redshift (the mean truncated); MIN of the same argument
+    # tells its type when the statement runs. https://docs.aws.amazon.com/redshift/latest/dg/r_AVG.html
+    if dialect == "postgres":
+        return exp.Anonymous(this=AVG_FUNCTION, expressions=[avg, witness])
+    return _template(
+        f"CASE WHEN typeof(__w) IN {_INTEGER_TYPES} THEN CAST(trunc(__a) AS BIGINT) ELSE __a END",
+        dialect, a=avg, w=witness,
+    )
+
+
+def _avg(node: exp.Expr, dialect: str) -> exp.Expr | None:
+    if isinstance(node.parent, exp.Window):
+        return None  # rewritten with its window
+    value = node.this
+    plain = value.expressions[0] if isinstance(value, exp.Distinct) else value
+    return _avg_of(node.copy(), exp.Min(this=plain.copy()), dialect)
 
 
 def _add_months(node: exp.Expr, dialect: str) -> exp.Expr:
@@ -710,6 +759,7 @@ REWRITES: dict[type[exp.Expr], Rewrite] = {
     exp.Concat: _concat,
     exp.FromBase: _strtol,
     exp.Sqrt: _sqrt,
+    exp.Avg: _avg,
     exp.ApproxQuantile: _approx_quantile,
     exp.MonthsBetween: _months_between,
     exp.NextDay: _next_day,
