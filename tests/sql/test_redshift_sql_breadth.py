@@ -218,6 +218,11 @@ _FUNCTIONS: list[tuple[str, str, list[list[Any]]]] = [
      "(SELECT 1 AS g, 'a' AS x UNION ALL SELECT 1, 'b') AS s ORDER BY x", [[1, "a,b"], [1, "a,b"]]),
     ("median_window", "SELECT MEDIAN(x) OVER (PARTITION BY g) FROM (SELECT 1 AS g, 1 AS x UNION ALL "
      "SELECT 1, 2) AS s", [[1.5], [1.5]]),
+    ("percentile_window", "SELECT PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY x) OVER (PARTITION BY g) FROM "
+     "(SELECT 1 AS g, 1 AS x UNION ALL SELECT 1, 2) AS s", [[1.5], [1.5]]),
+    ("date_cmp", "SELECT DATE_CMP('2024-01-01'::date, '2024-01-02'::date), "
+     "TIMESTAMP_CMP('2024-01-02 00:00:00'::timestamp, '2024-01-01 00:00:00'::timestamp)", [[-1, 1]]),
+    ("sha1", "SELECT SHA1('abc'), FUNC_SHA1('abc')", [["a9993e364706816aba3e25717850c26c9cd0d89d"] * 2]),
     ("approximate_percentile", "SELECT APPROXIMATE PERCENTILE_DISC(0.5) WITHIN GROUP (ORDER BY x) FROM "
      "(SELECT 1 AS x UNION ALL SELECT 2 UNION ALL SELECT 3) AS s", [[2]]),
     ("regexp_substr_i", "SELECT REGEXP_SUBSTR('ABC', 'b', 1, 1, 'i')", [["B"]]),
@@ -426,6 +431,9 @@ CASES = _FUNCTIONS + _DDL_DML
 # What cannot run on a backend fails with a Redshift-style message naming the feature:
 # (case id, backend) -> a part of that message.
 _LIMITS = {
+    ("percentile_window", "postgres"):
+        "feature not supported on this warehouse: PERCENTILECONT as a window function",
+    ("sha1", "postgres"): "feature not supported on this warehouse: SHA1 on the PostgreSQL warehouse",
     ("median_window", "postgres"): "feature not supported on this warehouse: MEDIAN as a window function",
 }
 

@@ -444,6 +444,9 @@ def _window(node: exp.Expr, dialect: str) -> exp.Expr | None:
         witness = node.copy()
         witness.set("this", exp.Min(this=plain.copy()))
         return _avg_of(node.copy(), witness, dialect)
+    if (dialect == "postgres" and isinstance(fn, exp.WithinGroup)
+            and isinstance(fn.this, (exp.PercentileCont, exp.PercentileDisc))):
+        raise UnsupportedFeature(f"{fn.this.key.upper()} as a window function on the PostgreSQL warehouse")
     if isinstance(fn, exp.Median) and dialect == "postgres":
         raise UnsupportedFeature("MEDIAN as a window function on the PostgreSQL warehouse")
     return None
@@ -479,9 +482,30 @@ def _anonymous(node: exp.Expr, dialect: str) -> exp.Expr | None:
     if name == "QUOTE_LITERAL" and dialect == "duckdb" and len(args) == 1:
         return _template("chr(39) || replace(CAST(__v AS VARCHAR), chr(39), chr(39) || chr(39)) || chr(39)",
                          dialect, v=args[0])
+    if name in _CMP_FUNCTIONS and dialect == "duckdb" and len(args) == 2:
+        # DATE_CMP and friends: -1, 0 or 1 (PostgreSQL has them built in)
+        return _template("CASE WHEN __a < __b THEN -1 WHEN __a > __b THEN 1 WHEN __a = __b THEN 0 END",
+                         dialect, a=args[0], b=args[1])
+    if name == "FUNC_SHA1" and len(args) == 1:
+        return _sha1(args[0], dialect)
     if name == "FNV_HASH" and args:
         return _fnv_hash(args, dialect)
     return None
+
+
+_CMP_FUNCTIONS = {"DATE_CMP", "TIMESTAMP_CMP", "TIMESTAMPTZ_CMP", "INTERVAL_CMP", "DATE_CMP_TIMESTAMP",
+                  "DATE_CMP_TIMESTAMPTZ", "TIMESTAMP_CMP_DATE", "TIMESTAMP_CMP_TIMESTAMPTZ",
+                  "TIMESTAMPTZ_CMP_DATE", "TIMESTAMPTZ_CMP_TIMESTAMP"}
+
+
+def _sha1(value: exp.Expr, dialect: str) -> exp.Expr:
+    if dialect == "postgres":  # only the pgcrypto extension has SHA-1 there
+        raise UnsupportedFeature("SHA1 on the PostgreSQL warehouse")
+    return exp.Anonymous(this="sha1", expressions=[exp.cast(value, "varchar")])
+
+
+def _sha1_node(node: exp.Expr, dialect: str) -> exp.Expr:
+    return _sha1(node.this.copy(), dialect)
 
 
 def _valid_json(value: exp.Expr, array: bool, dialect: str) -> exp.Expr:
@@ -760,6 +784,7 @@ REWRITES: dict[type[exp.Expr], Rewrite] = {
     exp.FromBase: _strtol,
     exp.Sqrt: _sqrt,
     exp.Avg: _avg,
+    exp.SHA: _sha1_node,
     exp.ApproxQuantile: _approx_quantile,
     exp.MonthsBetween: _months_between,
     exp.NextDay: _next_day,
