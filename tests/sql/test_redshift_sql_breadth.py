@@ -74,6 +74,10 @@ _FUNCTIONS: list[tuple[str, str, list[list[Any]]]] = [
      [["2024-07-01 08:00:00"]]),
     ("convert_timezone_2", "SELECT CONVERT_TIMEZONE('America/New_York', '2024-01-01 12:00:00'::timestamp)",
      [["2024-01-01 07:00:00"]]),
+    ("convert_timezone_abbrev", "SELECT CONVERT_TIMEZONE('PST', '2024-01-01 12:00:00'::timestamp), "
+     "CONVERT_TIMEZONE('UTC', 'EST', '2024-01-01 12:00:00'::timestamp)", [["2024-01-01 04:00:00", "2024-01-01 07:00:00"]]),
+    ("convert_timezone_to_utc", "SELECT CONVERT_TIMEZONE('America/New_York', 'UTC', '2024-07-01 08:00:00'::timestamp)",
+     [["2024-07-01 12:00:00"]]),
     ("interval_arith", "SELECT '2024-01-31'::date + INTERVAL '1 day'", [["2024-02-01 00:00:00"]]),
     ("date_minus_date", "SELECT '2024-03-01'::date - '2024-02-01'::date", [[29]]),
     # --- null handling
