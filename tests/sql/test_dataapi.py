@@ -117,3 +117,9 @@ def test_unreachable_warehouse_is_a_database_connection_error(tmp_path):
         assert e.value.code == "DatabaseConnectionException" and "Could not connect" in e.value.message
     finally:
         service.close()
+
+
+def test_internal_schemas_are_not_listed(h):
+    h.ok("select trunc(getdate())")  # on PostgreSQL this uses a helper function of stepline's own schema
+    schemas = h.api.call("ListSchemas", {"Database": "dev", "ClusterIdentifier": "c"})["Schemas"]
+    assert not {"stepline_sys", "stepline_fn"} & set(schemas), schemas

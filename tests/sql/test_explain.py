@@ -19,3 +19,4 @@ def test_postgres_explain_options_are_a_syntax_error_with_a_hint(h):
     d = h.run("EXPLAIN (VERBOSE, BUFFERS) SELECT 1")
     assert d["Status"] == "FAILED"
     assert d["Error"].startswith('syntax error at or near "("') and "EXPLAIN [VERBOSE]" in d["Error"]
+

@@ -137,7 +137,7 @@ _TYPE_NAME = """CASE
         WHEN upper(c.data_type) IN ('BLOB', 'BYTEA') THEN 'varbyte'
         ELSE lower(c.data_type) END"""
 
-_HIDDEN = f"('{SCHEMA}', 'information_schema', 'pg_catalog', 'pg_toast')"
+_HIDDEN = f"('{SCHEMA}', 'stepline_fn', 'information_schema', 'pg_catalog', 'pg_toast')"
 
 _PG_TABLE_DEF = f"""SELECT CAST(c.table_schema AS text) AS schemaname,
         CAST(c.table_name AS text) AS tablename, CAST(c.column_name AS text) AS "column",

@@ -37,7 +37,7 @@ def open_backend(config: Config, warehouse: WarehouseConfig, setup: dict[str, tu
 
 # -- catalog queries behind ListSchemas, ListTables, DescribeTable --------------------------------
 
-_HIDDEN = f"'{SCHEMA}', 'information_schema', 'pg_catalog'"
+_HIDDEN = f"'{SCHEMA}', 'stepline_fn', 'information_schema', 'pg_catalog'"
 _PG_TYPES = {"integer": "int4", "bigint": "int8", "smallint": "int2", "character varying": "varchar",
              "character": "bpchar", "numeric": "numeric", "real": "float4", "double precision": "float8",
              "boolean": "bool", "date": "date", "timestamp without time zone": "timestamp",
