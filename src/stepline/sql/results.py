@@ -231,7 +231,33 @@ def redshift_text(v: Any) -> str:
         return json.dumps(v, default=str, separators=(",", ":"))
     if isinstance(v, bytes):
         return v.hex()
+    if isinstance(v, dt.timedelta):  # PostgreSQL's intervals (psycopg counts a month as 30 days)
+        size = -v if v < dt.timedelta(0) else v
+        days, nanos = size.days, (size.seconds * 1_000_000 + size.microseconds) * 1000
+        return interval_text(0, -days, -nanos) if v < dt.timedelta(0) else interval_text(0, days, nanos)
+    if type(v).__name__ == "MonthDayNano":  # DuckDB's intervals, through Arrow
+        return interval_text(v.months, v.days, v.nanoseconds)
     return str(v)
+
+
+def interval_text(months: int, days: int, nanos: int) -> str:
+    """An interval as Redshift (PostgreSQL's default style) prints it: '1 year 2 mons 3 days 04:05:06',
+    '-01:30:00', '1 day'."""
+    parts = []
+    years, mons = divmod(abs(months), 12)
+    sign = "-" if months < 0 else ""
+    if years:
+        parts.append(f"{sign}{years} year{'s' if years != 1 else ''}")
+    if mons:
+        parts.append(f"{sign}{mons} mon{'s' if mons != 1 else ''}")
+    if days:
+        parts.append(f"{days} day{'s' if abs(days) != 1 else ''}")
+    if nanos or not parts:
+        micros = abs(nanos) // 1000
+        secs, frac = divmod(micros, 1_000_000)
+        text = f"{'-' if nanos < 0 else ''}{secs // 3600:02d}:{secs % 3600 // 60:02d}:{secs % 60:02d}"
+        parts.append(text + (f".{frac:06d}".rstrip("0") if frac else ""))
+    return " ".join(parts)
 
 
 def encode_csv(table: pa.Table, columns: list[Column], *, header: bool) -> str:

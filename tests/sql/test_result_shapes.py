@@ -1,5 +1,6 @@
-"""EXPLAIN through the Data API answers as Redshift does (one ``QUERY PLAN`` varchar column, a row
-a line) on both backends; PostgreSQL's parenthesised options get Redshift's syntax error with a hint."""
+"""Results shaped as Redshift's: EXPLAIN as one QUERY PLAN varchar column (a row a line) on both
+backends, PostgreSQL's parenthesised EXPLAIN options refused with a hint, intervals printed as
+Redshift prints them."""
 
 from __future__ import annotations
 
@@ -20,3 +21,9 @@ def test_postgres_explain_options_are_a_syntax_error_with_a_hint(h):
     assert d["Status"] == "FAILED"
     assert d["Error"].startswith('syntax error at or near "("') and "EXPLAIN [VERBOSE]" in d["Error"]
 
+
+
+def test_intervals_print_as_redshift_does(h):
+    d = h.ok("select interval '1 day 2 hours' as a, interval '-90 minutes' as b, interval '3 days' as c")
+    rows = h.api.call("GetStatementResult", {"Id": d["Id"]})["Records"]
+    assert [f["stringValue"] for f in rows[0]] == ["1 day 02:00:00", "-01:30:00", "3 days"]
