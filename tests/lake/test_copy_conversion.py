@@ -6,44 +6,25 @@ the real PostgreSQL, through the statement service and the Data API."""
 from __future__ import annotations
 
 import gzip
-from typing import Any
 
 import pytest
+from lake_helpers import DataApiClient
 
 from stepline.config import Config, WarehouseConfig
 from stepline.lake import load_errors
 from stepline.lake.paths import lake_path
-from stepline.sql.dataapi import DataApi
 from stepline.warehouse import statement_service
 
 ROLE = "iam_role 'arn:aws:iam::123456789012:role/r'"
 
 
-class _Client:
+class _Client(DataApiClient):
     def __init__(self, config: Config) -> None:
-        self.service = statement_service(config)
-        self.api = DataApi(self.service)
+        super().__init__(statement_service(config))
         self.data_dir = config.data_dir
 
-    def run(self, sql: str) -> dict[str, Any]:
-        sid = self.api.call("ExecuteStatement", {"Sql": sql, "ClusterIdentifier": "c", "Database": "dev"})["Id"]
-        self.service.wait(sid, 120)
-        return self.api.call("DescribeStatement", {"Id": sid})
-
-    def ok(self, sql: str) -> dict[str, Any]:
-        d = self.run(sql)
-        assert d["Status"] == "FINISHED", d.get("Error")
-        return d
-
-    def failed(self, sql: str) -> str:
-        d = self.run(sql)
-        assert d["Status"] == "FAILED", d
-        return d["Error"]
-
-    def rows(self, sql: str) -> list[tuple]:
-        d = self.ok(sql)
-        res = self.api.call("GetStatementResult", {"Id": d["Id"]})
-        return [tuple(None if v.get("isNull") else next(iter(v.values())) for v in rec) for rec in res["Records"]]
+    def rows(self, sql: str) -> list[tuple]:  # type: ignore[override] - tuples read better in these tables
+        return [tuple(row.values()) for row in super().rows(sql)]
 
     def copy(self, table: str, key: str, options: str = "") -> int:
         return self.ok(f"COPY {table} FROM 's3://cb/{key}' {ROLE} {options}")["ResultRows"]
