@@ -24,7 +24,8 @@ class _Client(DataApiClient):
         self.data_dir = config.data_dir
 
     def rows(self, sql: str) -> list[tuple]:  # type: ignore[override] - tuples read better in these tables
-        return [tuple(row.values()) for row in super().rows(sql)]
+        res = self.api.call("GetStatementResult", {"Id": self.ok(sql)["Id"]})
+        return [tuple(None if v.get("isNull") else next(iter(v.values())) for v in rec) for rec in res["Records"]]
 
     def copy(self, table: str, key: str, options: str = "") -> int:
         return self.ok(f"COPY {table} FROM 's3://cb/{key}' {ROLE} {options}")["ResultRows"]
