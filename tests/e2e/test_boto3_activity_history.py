@@ -5,9 +5,9 @@ SendTaskSuccess / SendTaskFailure; plus UpdateMapRun raising a running map run's
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
+from e2e_helpers import wait_done
 
 ROLE = "arn:aws:iam::123456789012:role/stepline"
 INPUT = '{"Value1": "HelloWorld"}'
@@ -22,15 +22,6 @@ def machine(sfn, name: str, activity_arn: str, **task: object) -> str:
     definition = {"StartAt": "ActivityTask", "States": {"ActivityTask": {
         "Type": "Task", "Resource": activity_arn, "End": True, **task}}}
     return sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE)["stateMachineArn"]
-
-
-def wait_done(sfn, arn: str, limit: float = 60) -> dict:
-    deadline = time.monotonic() + limit
-    while True:
-        d = sfn.describe_execution(executionArn=arn)
-        if d["status"] != "RUNNING" or time.monotonic() > deadline:
-            return d
-        time.sleep(0.05)
 
 
 def history(sfn, arn: str) -> list[dict]:

@@ -72,6 +72,13 @@ class Live:
     events: list[dict] = field(default_factory=list)  # kept only for unstored (express) executions
     done: threading.Event = field(default_factory=threading.Event)
     listeners: list[Callable[[ExecutionRecord], None]] = field(default_factory=list)
+    # the record as last stored, which is what readers see: a status must not say SUCCEEDED while
+    # the history that got there is still being committed
+    published: ExecutionRecord | None = None
+
+    def __post_init__(self) -> None:
+        if self.published is None:
+            self.published = self.record  # made from a stored record (launch, resume, redrive)
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,6 +312,8 @@ class Engine:
         self.store.append_many([a for _, a in persisted])
         for live, a in persisted:  # only once committed: after a failed commit the next batch re-sends them
             live.logged = a.log_start + len(a.log)
+        for live, _ in pending.values():
+            live.published = live.record
         for live, events in pending.values():
             self._notify(live, events)
         for live, cmds in actions:

@@ -448,7 +448,7 @@ class StepFunctionsService:
         arns.execution_parts(arn)
         live = self.engine.live(arn)
         if live is not None:
-            return live.record
+            return live.published or live.record
         record = self.store.get_execution(arn)
         if record is None:
             raise ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn}'")
