@@ -56,6 +56,7 @@ from stepline.sql.statements import (
     SubStatement,
     Waiters,
 )
+from stepline.sql.statements import user_id as _user_id
 from stepline.sql.translate import SESSION_SETUP
 from stepline.sql.wlm import Route, Wlm
 
@@ -214,8 +215,7 @@ class StatementService:
 
     def user_id(self, user: str) -> int:
         """The user's id in the system views (``userid``, CURRENT_USER_ID)."""
-        catalog_ = getattr(self.authorizer, "catalog", None)
-        return catalog_.user_id(user) if catalog_ is not None else 100
+        return _user_id(self.authorizer, user)
 
     def unrestricted(self, user: str | None) -> bool:
         """No access control, no user named, or a superuser: metadata shows everything."""

@@ -111,6 +111,13 @@ class Statement:
 _STATEMENT_FIELDS = tuple(f.name for f in fields(Statement) if f.name != "subs")
 
 
+def user_id(authorizer: Any, name: str) -> int:
+    """A user's id in the system views (``userid``, CURRENT_USER_ID): the access catalog's, else 100
+    (the first superuser's, as on Redshift) when no access control is plugged in."""
+    catalog_ = getattr(authorizer, "catalog", None)
+    return catalog_.user_id(name) if catalog_ is not None else 100
+
+
 class Waiters:
     """Lets callers wait for a statement to end without polling (one Condition for all)."""
 
@@ -200,8 +207,7 @@ class Run:
             raise Cancelled(self.reason or CANCELLED)
 
     def user_id(self, name: str) -> int:
-        catalog_ = getattr(self.authorizer, "catalog", None)
-        return catalog_.user_id(name) if catalog_ is not None else 100
+        return user_id(self.authorizer, name)
 
     # statements ----------------------------------------------------------------------------
     def translate(self, sql: str) -> list[Translated]:
